@@ -1,0 +1,51 @@
+# The two commands of the README are `make run` and `make test`.
+# Everything a fresh machine needs (venv, packages, compiled translations) is made here.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+DEMO_HOUSEHOLDS ?= 20000
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bench lint translations extract-messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile --use-fuzzy -q -d heating/translations
+
+extract-messages: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o heating/translations/messages.pot .
+	$(BIN)/pybabel update -i heating/translations/messages.pot -d heating/translations --no-fuzzy-matching
+
+run: $(VENV)/.runtime translations
+	$(FLASK) db upgrade
+	$(FLASK) demo-data --households $(DEMO_HOUSEHOLDS) --seed 1 --if-empty
+	$(FLASK) demo-logins
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.dev translations
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		$(BIN)/python -m pytest; \
+	fi
+
+bench: $(VENV)/.dev translations
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

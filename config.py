@@ -1,0 +1,114 @@
+"""Configuration: everything comes from environment variables with safe local defaults.
+
+``HEATING_ENV`` picks the class (development | test | production).  Production refuses to
+start without ``SECRET_KEY``, ``LOOKUP_KEY`` and ``DATABASE_URL``; development generates secrets
+once and keeps them under ``instance/`` so restarts do not log everybody out.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("HEATING_INSTANCE", BASE_DIR / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """Raised when a configuration would be unsafe (e.g. production without a secret)."""
+
+
+def _instance_secret(name: str) -> str:
+    """A random secret kept in instance/<name> so development restarts keep it."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _minutes(name: str, default: int) -> timedelta:
+    return timedelta(minutes=int(os.environ.get(name, default)))
+
+
+class Config:
+    ENV_NAME = "development"
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+    #: idle timeout: a session unused this long is logged out
+    IDLE_TIMEOUT = _minutes("IDLE_TIMEOUT_MINUTES", 30)
+    PERMANENT_SESSION_LIFETIME = _minutes("SESSION_LIFETIME_MINUTES", 12 * 60)
+    REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_DAYS", 7)))
+    REMEMBER_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    PASSWORD_MIN_LENGTH = 12
+    PAGE_SIZE = 50
+    DEMO_DATA_ALLOWED = True
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret("secret_key")
+        #: key of the keyed hash (HMAC) used to look up and de-duplicate ID / bank numbers;
+        #: separate from SECRET_KEY so rotating sessions never breaks the uniqueness index
+        self.LOOKUP_KEY = os.environ.get("LOOKUP_KEY") or _instance_secret("lookup_key")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'heating.sqlite3'}"
+        )
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = "test-secret"
+        self.LOOKUP_KEY = "test-lookup"
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite://")
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    DEMO_DATA_ALLOWED = False
+    SESSION_COOKIE_SECURE = os.environ.get("INSECURE_COOKIES") != "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    def __init__(self) -> None:
+        missing = [n for n in ("SECRET_KEY", "LOOKUP_KEY", "DATABASE_URL") if not os.environ.get(n)]
+        if missing:
+            raise ConfigError("production needs these environment variables: " + ", ".join(missing))
+        self.SECRET_KEY = os.environ["SECRET_KEY"]
+        self.LOOKUP_KEY = os.environ["LOOKUP_KEY"]
+        self.SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"]
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the operator gave."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}
+
+
+def load_config(name: str | None = None) -> Config:
+    name = name or os.environ.get("HEATING_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"HEATING_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    config = CONFIGS[name]()
+    config.SQLALCHEMY_DATABASE_URI = normalise_database_url(config.SQLALCHEMY_DATABASE_URI)
+    return config

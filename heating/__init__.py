@@ -1,0 +1,85 @@
+"""The heating app: rural clean-heating subsidy case management.
+
+``create_app`` runs named steps: load config → init extensions → blueprints → errors → CLI.
+Nothing connects to a database at import time.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import Config, load_config, normalise_database_url
+from heating.audit.views import bp as audit_bp
+from heating.auth.admin_views import bp as admin_bp
+from heating.auth.session import install_session_rules
+from heating.auth.views import bp as auth_bp
+from heating.cli import register
+from heating.core.db import configure_engine
+from heating.core.i18n import select_locale, select_timezone
+from heating.core.redact import install_log_redaction
+from heating.core.web import install_error_pages
+from heating.core.web import install_write_intent, install_template_helpers
+from heating.extensions import babel, csrf, db, login_manager, migrate
+from heating.households.views import bp as households_bp
+from heating.households.templating import install_domain_globals
+from heating.main import bp as main_bp
+
+
+def create_app(config: Config | dict[str, Any] | str | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    load_configuration(app, config)
+    init_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def load_configuration(app: Flask, config: Config | dict[str, Any] | str | None) -> None:
+    if isinstance(config, dict):
+        base = load_config(config.get("HEATING_ENV"))
+        app.config.from_object(base)
+        app.config.update(config)
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+            app.config["SQLALCHEMY_DATABASE_URI"])
+    else:
+        app.config.from_object(config if isinstance(config, Config) else load_config(config))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+
+def init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories="translations")
+    login_manager.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    install_log_redaction()
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+
+def register_blueprints(app: Flask) -> None:
+    for bp in (main_bp, auth_bp, admin_bp, households_bp, audit_bp):
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    install_write_intent(app)
+    install_domain_globals(app)
+    install_session_rules(app)
+    install_template_helpers(app)
+
+
+def register_errors(app: Flask) -> None:
+    install_error_pages(app)
+
+
+def register_cli(app: Flask) -> None:
+    register(app)

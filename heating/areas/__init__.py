@@ -1,0 +1,1 @@
+"""County → township → village, with 12-digit codes and yearly targets."""

@@ -1,0 +1,1 @@
+"""Users, roles over areas, permissions and login."""

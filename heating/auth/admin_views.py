@@ -1,0 +1,4 @@
+"""User administration (being written)."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")

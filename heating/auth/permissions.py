@@ -1,0 +1,129 @@
+"""Permissions in one place: roles → named permissions, a predicate (``can``) and an enforcer
+(``require``) per permission, and the query-scoping helper every list, search, detail and
+export goes through.
+
+Rules (DOMAIN.md): a record outside all of the user's scopes answers 404 (we do not reveal that
+it exists); an action the user's roles do not allow on a record in scope answers 403.  A role
+held over a county or township covers every village below it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from flask import abort
+from sqlalchemy import ColumnElement, false, or_
+
+from heating.auth.models import User
+
+ALL_CASE_ROLES = frozenset({"clerk", "reviewer", "inspector", "finance", "county", "auditor"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # households
+    "household.view": ALL_CASE_ROLES,
+    "household.create": frozenset({"clerk"}),
+    "household.edit": frozenset({"clerk"}),  # only in CLERK_EDIT_STATES
+    "household.correct": frozenset({"reviewer"}),  # only in CORRECTION_STATES, with a reason
+    "household.holder_exception": frozenset({"county"}),
+    # full numbers shown without asking (DOMAIN.md's table)
+    "household.full_id": frozenset({"clerk"}),
+    "household.full_bank": frozenset({"clerk"}),
+    "household.full_phone": frozenset({"clerk", "reviewer", "inspector"}),
+    # the audited "show" with a reason, for the roles marked "on request"
+    "household.reveal_id": frozenset({"reviewer", "finance", "county", "auditor"}),
+    "household.reveal_bank": frozenset({"reviewer", "finance", "county", "auditor"}),
+    "household.reveal_phone": frozenset({"county", "auditor"}),
+    # the rest of the system
+    "audit.view": frozenset({"auditor", "county"}),
+    "user.manage": frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Area ids a set of roles covers, split by level of the granted area."""
+
+    counties: frozenset[int]
+    townships: frozenset[int]
+    villages: frozenset[int]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.counties or self.townships or self.villages)
+
+    def covers(self, village_id: int, township_id: int, county_id: int) -> bool:
+        return (village_id in self.villages or township_id in self.townships
+                or county_id in self.counties)
+
+
+def _grants(user: Any) -> list[tuple[str, int, str]]:
+    """(role, area id, area level) for each grant (the relationship is loaded once per
+    request with the user, so this costs no query after the first call)."""
+    return [(gr.role, gr.area_id, gr.area.level) for gr in getattr(user, "grants", [])]
+
+
+def roles(user: Any) -> set[str]:
+    return {role for role, _, _ in _grants(user)}
+
+
+def scope_for(user: Any, role_set: Iterable[str]) -> Scope:
+    wanted = set(role_set)
+    by_level: dict[str, set[int]] = {"county": set(), "township": set(), "village": set()}
+    for role, area_id, level in _grants(user):
+        if role in wanted:
+            by_level[level].add(area_id)
+    return Scope(frozenset(by_level["county"]), frozenset(by_level["township"]),
+                 frozenset(by_level["village"]))
+
+
+def roles_over(user: Any, obj: Any) -> set[str]:
+    """Roles the user holds over the area of ``obj`` (anything with village/township/county ids)."""
+    held = set()
+    for role, area_id, level in _grants(user):
+        target = {"village": obj.village_id, "township": obj.township_id,
+                  "county": obj.county_id}[level]
+        if target == area_id:
+            held.add(role)
+    return held
+
+
+def can(user: Any, perm: str, obj: Any = None) -> bool:
+    """May ``user`` do ``perm`` (on ``obj``, when given)?"""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    allowed = PERMISSIONS[perm]
+    held = roles_over(user, obj) if obj is not None else roles(user)
+    return bool(held & allowed)
+
+
+def in_scope(user: Any, obj: Any) -> bool:
+    return bool(roles_over(user, obj) & PERMISSIONS["household.view"])
+
+
+def require(user: Any, perm: str, obj: Any = None) -> None:
+    """404 when ``obj`` is outside every scope of the user; 403 when in scope but not allowed."""
+    if obj is not None and not in_scope(user, obj):
+        abort(404)
+    if not can(user, perm, obj):
+        abort(403)
+
+
+def scope_clause(model: Any, user: Any, perm: str = "household.view") -> ColumnElement[bool]:
+    """WHERE clause restricting ``model`` (with village/township/county ids) to the user's scope."""
+    scope = scope_for(user, PERMISSIONS[perm])
+    parts = []
+    if scope.counties:
+        parts.append(model.county_id.in_(sorted(scope.counties)))
+    if scope.townships:
+        parts.append(model.township_id.in_(sorted(scope.townships)))
+    if scope.villages:
+        parts.append(model.village_id.in_(sorted(scope.villages)))
+    return or_(*parts) if parts else false()
+
+
+def scoped(query: Any, model: Any, user: Any, perm: str = "household.view") -> Any:
+    return query.where(scope_clause(model, user, perm))
+
+
+def user_from(obj: Any) -> User | None:
+    return obj if isinstance(obj, User) else None

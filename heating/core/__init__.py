@@ -1,0 +1,1 @@
+"""Domain-free kernel: database base, ids, masking, time, pagination."""

@@ -1,0 +1,30 @@
+"""Keyset pagination: constant cost at any depth (OFFSET grows with the page number)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from sqlalchemy import Select
+
+from heating.extensions import db
+
+
+@dataclass
+class Page:
+    items: Sequence[Any]
+    next_after: int | None
+
+
+def keyset_page(query: Select[Any], id_column: Any, after: int | None, size: int) -> Page:
+    """Rows ordered newest first by ``id_column``; ``after`` is the last id already shown."""
+    if after:
+        query = query.where(id_column < after)
+    rows = db.session.scalars(query.order_by(id_column.desc()).limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, rows[-1].id if more and rows else None)
+
+
+def prefix_range(column: Any, prefix: str) -> Any:
+    """``column LIKE 'prefix%'`` written as a range so SQLite uses the index (TECH-NOTES)."""
+    return (column >= prefix) & (column < prefix + "\U0010ffff")

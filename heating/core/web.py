@@ -1,0 +1,88 @@
+"""Request plumbing shared by every blueprint: write intent for SQLite, template helpers,
+error pages (never a bare 500), and a local-only ``next`` redirect check."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, render_template, request
+from flask_babel import get_locale, gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from heating.core.db import write_intent
+from heating.core.i18n import LANGUAGE_NAMES, local
+from heating.extensions import db
+
+log = logging.getLogger("heating")
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def install_write_intent(app: Flask) -> None:
+    """Requests that write open their SQLite transaction with BEGIN IMMEDIATE."""
+
+    @app.before_request
+    def _mark_writer() -> None:
+        write_intent.set(request.method in WRITE_METHODS)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths: no scheme, no host, no protocol-relative '//' or backslash tricks."""
+    if not target:
+        return default
+    target = target.strip()
+    parts = urlsplit(target)
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(c) < 32 for c in target)):
+        return default
+    return target
+
+
+def install_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["local"] = local
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "Your role does not allow this action on this record."),
+    404: ("Not found", "There is no such page or record, or it is outside your area."),
+    405: ("Not allowed", "This address cannot be used that way."),
+    413: ("File too large", "The upload is larger than allowed (25 MB per request). "
+          "Reduce the file size and try again."),
+    500: ("System error", "Something went wrong on our side. Nothing was saved. "
+          "Try again; if it happens again, tell the system administrator."),
+}
+
+
+def _error_page(code: int, detail: str | None = None) -> tuple[str, int]:
+    title, text = ERROR_TEXT.get(code, ERROR_TEXT[400])
+    return render_template("errors/error.html", code=code, title=_(title),
+                           text=detail or _(text)), code
+
+
+def install_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError) -> Any:
+        db.session.rollback()
+        return _error_page(400, _("The form expired or was sent twice. Go back, reload the "
+                                  "page and submit again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException) -> Any:
+        if err.code and err.code >= 500:
+            db.session.rollback()
+        if err.code in (301, 302, 303, 307, 308):
+            return err
+        return _error_page(err.code or 400)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Any:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise err
+        return _error_page(500)

@@ -1,0 +1,1 @@
+"""Households: the case, its lifecycle, forms, views and services."""

@@ -1,0 +1,176 @@
+"""The case state machine: one transition table, the single source of truth.
+
+Buttons in templates, permission checks, guards and the docs' state diagram all come from
+``TRANSITIONS``.  ``heating.households.services.transition`` is the only code that changes a
+case's state, and it asks this module first.  This module is pure (no database), so the whole
+table is unit-tested without an app.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from flask_babel import lazy_gettext as _l
+
+STATES: dict[str, Any] = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "returned": _l("Returned"),
+    "approved": _l("Approved by township"),
+    "installed": _l("Installed"),
+    "passed": _l("Inspection passed"),
+    "failed": _l("Inspection failed"),
+    "publicized": _l("On public notice"),
+    "objected": _l("Objection under review"),
+    "confirmed": _l("Notice period over"),
+    "rostered": _l("On payout roster"),
+    "paid": _l("Paid"),
+    "payment_failed": _l("Payment failed"),
+    "withdrawn": _l("Withdrawn"),
+    "cancelled": _l("Cancelled"),
+}
+
+#: states in which a case no longer counts against its ID number
+INACTIVE_STATES = ("withdrawn", "cancelled")
+#: "draft … confirmed" in DOMAIN.md: a case may still be withdrawn or cancelled from these
+OPEN_STATES = (
+    "draft", "submitted", "returned", "approved", "installed", "failed",
+    "passed", "publicized", "objected", "confirmed",
+)
+#: states in which the clerk edits freely (before the township has the case)
+CLERK_EDIT_STATES = ("draft", "returned")
+#: states in which only a reviewer may correct registration data, with a reason
+CORRECTION_STATES = ("approved", "installed", "failed", "passed")
+
+#: the pseudo-role of scheduled jobs (e.g. the daily end-of-notice confirmation)
+SYSTEM = "system"
+
+Guard = Callable[[Any], list[str]]
+
+
+class TransitionError(Exception):
+    """An illegal move: wrong state, role not allowed, guard refused, or a missing reason."""
+
+    def __init__(self, message: Any, problems: Iterable[Any] = ()) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    roles: frozenset[str]
+    label: Any
+    reason_required: bool = False
+    #: guards return a list of problems (empty = allowed); they receive the case
+    guards: tuple[Guard, ...] = ()
+    #: False until the issue that drives this move from the screens lands: no button is shown
+    in_ui: bool = False
+    #: how the button looks: "primary", "danger" or "" (plain)
+    style: str = ""
+    confirm: Any = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+def _complete_for_submission(case: Any) -> list[str]:
+    return list(case.missing_for_submission())
+
+
+def _holder_is_head_or_excepted(case: Any) -> list[str]:
+    return list(case.holder_problems())
+
+
+def _t(action: str, sources: str | tuple[str, ...], target: str, roles: Iterable[str],
+       label: Any, **kw: Any) -> Transition:
+    src = (sources,) if isinstance(sources, str) else tuple(sources)
+    return Transition(action, src, target, frozenset(roles), label, **kw)
+
+
+SUBMIT_GUARDS: tuple[Guard, ...] = (_complete_for_submission, _holder_is_head_or_excepted)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t("submit", "draft", "submitted", {"clerk"}, _l("Submit to township"),
+       guards=SUBMIT_GUARDS, in_ui=True, style="primary",
+       confirm=_l("Submit this case to the township for review? You cannot edit it afterwards "
+                  "unless the township returns it.")),
+    _t("approve", "submitted", "approved", {"reviewer"}, _l("Approve"), in_ui=True,
+       style="primary",
+       confirm=_l("Approve this case? After approval only a reviewer can correct its data.")),
+    _t("return", "submitted", "returned", {"reviewer"}, _l("Return to village"),
+       reason_required=True, in_ui=True),
+    _t("resubmit", "returned", "submitted", {"clerk"}, _l("Resubmit"), guards=SUBMIT_GUARDS,
+       in_ui=True, style="primary",
+       confirm=_l("Resubmit this case to the township for review?")),
+    _t("install", "approved", "installed", {"clerk"}, _l("Record installation")),
+    _t("pass", "installed", "passed", {"inspector"}, _l("Pass inspection")),
+    _t("fail", "installed", "failed", {"inspector"}, _l("Fail inspection"), reason_required=True),
+    _t("rework", "failed", "installed", {"clerk"}, _l("Record rework")),
+    _t("publicize", "passed", "publicized", {"reviewer"}, _l("Put on public notice")),
+    _t("object", "publicized", "objected", {"reviewer"}, _l("Record objection"),
+       reason_required=True),
+    _t("dismiss", "objected", "publicized", {"reviewer"}, _l("Dismiss objection"),
+       reason_required=True),
+    _t("uphold", "objected", "installed", {"reviewer"}, _l("Uphold objection"),
+       reason_required=True),
+    _t("confirm", "publicized", "confirmed", {"reviewer", SYSTEM}, _l("Confirm after notice")),
+    _t("roster", "confirmed", "rostered", {"finance"}, _l("Put on payout roster")),
+    _t("unroster", "rostered", "confirmed", {"finance"}, _l("Void payment")),
+    _t("pay", "rostered", "paid", {"finance"}, _l("Record payment")),
+    _t("payment_fail", "rostered", "payment_failed", {"finance"}, _l("Record failed payment"),
+       reason_required=True),
+    _t("repay", "payment_failed", "rostered", {"finance"}, _l("Put on re-pay roster")),
+    _t("withdraw", OPEN_STATES, "withdrawn", {"clerk", "reviewer"}, _l("Withdraw"),
+       reason_required=True, in_ui=True, style="danger",
+       confirm=_l("Withdraw this case at the household's request? This cannot be undone.")),
+    _t("cancel", OPEN_STATES, "cancelled", {"reviewer", "county"}, _l("Cancel"),
+       reason_required=True, in_ui=True, style="danger",
+       confirm=_l("Cancel this case (death, demolition, fraud)? This cannot be undone.")),
+)
+
+BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
+
+
+def find(action: str) -> Transition:
+    try:
+        return BY_ACTION[action]
+    except KeyError:
+        raise TransitionError(_l("Unknown action.")) from None
+
+
+def moves_from(state: str) -> list[Transition]:
+    return [t for t in TRANSITIONS if state in t.sources]
+
+
+def allowed_for(state: str, roles: Iterable[str], *, ui_only: bool = False) -> list[Transition]:
+    """Moves from ``state`` that any of ``roles`` may make (guards not yet evaluated)."""
+    held = set(roles)
+    return [t for t in moves_from(state) if t.roles & held and (t.in_ui or not ui_only)]
+
+
+def check(case: Any, action: str, roles: Iterable[str], reason: str | None = None) -> Transition:
+    """Raise TransitionError unless ``roles`` may make ``action`` on ``case`` now."""
+    t = find(action)
+    if case.state not in t.sources:
+        raise TransitionError(_l("This action is not possible in the case's current state."))
+    if not t.roles & set(roles):
+        raise TransitionError(_l("Your role does not allow this action."))
+    if t.reason_required and not (reason or "").strip():
+        raise TransitionError(_l("Please give a reason."))
+    problems: list[str] = []
+    for guard in t.guards:
+        problems.extend(guard(case))
+    if problems:
+        raise TransitionError(_l("The case is not ready for this step."), problems)
+    return t
+
+
+def diagram() -> str:
+    """The state diagram in Mermaid syntax, generated for docs/ from the table."""
+    lines = ["stateDiagram-v2"]
+    for t in TRANSITIONS:
+        for s in t.sources:
+            lines.append(f"    {s} --> {t.target}: {t.action} ({', '.join(sorted(t.roles))})")
+    return "\n".join(lines)

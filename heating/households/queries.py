@@ -1,0 +1,128 @@
+"""Read-side queries for households: the scoped list with filters, counts per state, 'my work'."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from heating.areas.models import Area
+from heating.auth import permissions
+from heating.core.ids import InvalidValue, canonical_id_number, normalize
+from heating.core.lookup import keyed_hash
+from heating.core.pagination import Page, keyset_page, prefix_range
+from heating.extensions import db
+from heating.households.models import Household
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    township: int = 0
+    village: int = 0
+    state: str = ""
+    conversion_type: str = ""
+    year: int | None = None
+
+
+def _search_clause(q: str) -> Any:
+    """Name prefix, exact ID number (by keyed hash), phone, or house number."""
+    text = normalize(q)
+    try:
+        return Household.id_hash == keyed_hash("id", canonical_id_number(text))
+    except InvalidValue:
+        pass
+    if text.isdigit() and len(text) >= 3:
+        if len(text) == 11:
+            return Household.phone == text
+        return prefix_range(Household.phone, text) | (Household.house_no == text)
+    return prefix_range(Household.head_name, q.strip()) | (Household.house_no == q.strip())
+
+
+def filtered(user: Any, f: Filters, *, with_state: bool = True) -> Any:
+    query = select(Household).where(permissions.scope_clause(Household, user))
+    if f.q:
+        query = query.where(_search_clause(f.q))
+    if f.township:
+        query = query.where(Household.township_id == f.township)
+    if f.village:
+        query = query.where(Household.village_id == f.village)
+    if with_state and f.state:
+        query = query.where(Household.state == f.state)
+    if f.conversion_type:
+        query = query.where(Household.conversion_type == f.conversion_type)
+    if f.year:
+        query = query.where(Household.programme_year == f.year)
+    return query
+
+
+def page(user: Any, f: Filters, after: int | None, size: int) -> Page:
+    return keyset_page(filtered(user, f), Household.id, after, size)
+
+
+def counts_by_state(user: Any, f: Filters) -> dict[str, int]:
+    base = filtered(user, f, with_state=False).with_only_columns(
+        Household.state, func.count()).group_by(Household.state)
+    return {state: n for state, n in db.session.execute(base).all()}
+
+
+def visible_townships(user: Any) -> list[Area]:
+    """Townships the user may filter by (those that hold at least part of their scope)."""
+    scope = permissions.scope_for(user, permissions.PERMISSIONS["household.view"])
+    query = select(Area).where(Area.level == "township")
+    conditions = []
+    if scope.counties:
+        conditions.append(Area.parent_id.in_(scope.counties))
+    if scope.townships:
+        conditions.append(Area.id.in_(scope.townships))
+    if scope.villages:
+        conditions.append(Area.id.in_(select(Area.parent_id).where(Area.id.in_(scope.villages))))
+    if not conditions:
+        return []
+    return list(db.session.scalars(query.where(or_(*conditions)).order_by(Area.code)))
+
+
+def visible_villages(user: Any, township_id: int | None = None,
+                     roles: frozenset[str] | None = None) -> list[Area]:
+    """Villages in the user's scope for ``roles`` (default: who may view cases)."""
+    scope = permissions.scope_for(user, roles or permissions.PERMISSIONS["household.view"])
+    township = Area.__table__.alias("t")
+    query = (select(Area).join(township, Area.parent_id == township.c.id)
+             .where(Area.level == "village"))
+    conditions = []
+    if scope.counties:
+        conditions.append(township.c.parent_id.in_(scope.counties))
+    if scope.townships:
+        conditions.append(Area.parent_id.in_(scope.townships))
+    if scope.villages:
+        conditions.append(Area.id.in_(scope.villages))
+    if not conditions:
+        return []
+    query = query.where(or_(*conditions))
+    if township_id:
+        query = query.where(Area.parent_id == township_id)
+    return list(db.session.scalars(query.order_by(Area.code)))
+
+
+def my_work(user: Any, limit: int = 50) -> dict[str, list[Household]]:
+    """The home page lists: what waits for this user's hands."""
+    held = permissions.roles(user)
+    work: dict[str, list[Household]] = {}
+
+    def cases(role: str, states: tuple[str, ...]) -> list[Household]:
+        query = (select(Household)
+                 .where(permissions.scope_clause(Household, user, _perm_for(role)))
+                 .where(Household.state.in_(states))
+                 .order_by(Household.id.desc()).limit(limit))
+        return list(db.session.scalars(query))
+
+    if "clerk" in held:
+        work["returned"] = cases("clerk", ("returned",))
+        work["draft"] = cases("clerk", ("draft",))
+    if "reviewer" in held:
+        work["submitted"] = cases("reviewer", ("submitted",))
+    return work
+
+
+def _perm_for(role: str) -> str:
+    return {"clerk": "household.edit", "reviewer": "household.correct"}[role]

@@ -1,0 +1,258 @@
+"""Household rules: registration, edits and corrections, the one transition(), reveals and
+the account-holder exception.  Services flush, never commit: the request owns the transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from heating.areas.models import Area
+from heating.audit.services import record
+from heating.auth import permissions
+from heating.core.db import now_utc
+from heating.core.lookup import keyed_hash
+from heating.extensions import db
+from heating.households import lifecycle
+from heating.households.models import CaseEvent, Household
+
+#: registration fields a form may set (the numbers go through their accessors)
+FIELDS = (
+    "programme_year", "head_name", "id_number", "phone", "group_name", "house_no",
+    "residents", "heated_area", "previous_heating", "coal_stoves", "low_income",
+    "conversion_type", "device_kind", "bank_name", "bank_account", "account_holder",
+    "luhn_confirmed",
+)
+
+
+class CaseError(Exception):
+    """A rule refused the change; ``field`` names the form field to attach the message to."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class VersionConflict(Exception):
+    """Someone else saved the case since the form was loaded."""
+
+
+@dataclass
+class Duplicate:
+    household: Household
+    visible: bool
+
+
+def find_active_duplicate(id_number: str, user: Any, exclude_id: int | None = None
+                          ) -> Duplicate | None:
+    """An active case (any year, any village) with the same ID number, if there is one."""
+    query = select(Household).where(
+        Household.id_hash == keyed_hash("id", id_number),
+        Household.state.not_in(lifecycle.INACTIVE_STATES))
+    if exclude_id is not None:
+        query = query.where(Household.id != exclude_id)
+    other = db.session.scalar(query)
+    if other is None:
+        return None
+    return Duplicate(other, permissions.in_scope(user, other))
+
+
+def duplicate_message(dup: Duplicate) -> Any:
+    if dup.visible:
+        return _l("This ID number already has an active case (%(year)s, %(village)s, "
+                  "case %(id)s). One household can be subsidised only once.",
+                  year=dup.household.programme_year, village=dup.household.village.name,
+                  id=dup.household.id)
+    return _l("This ID number already has an active case in another village outside your "
+              "area. One household can be subsidised only once; contact the township.")
+
+
+def shared_account_count(household: Household) -> int:
+    """Other active households paid into the same bank account (a fraud warning)."""
+    if not household.bank_hash:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Household).where(
+        Household.bank_hash == household.bank_hash, Household.id != household.id,
+        Household.state.not_in(lifecycle.INACTIVE_STATES))) or 0
+
+
+def warnings(household: Household) -> list[Any]:
+    found = []
+    shared = shared_account_count(household)
+    if shared:
+        found.append(_l("The bank account is also used by %(n)d other household(s).", n=shared))
+    if household.holder_differs:
+        if household.holder_exception_reason:
+            found.append(_l("Account holder differs from the head of household: county "
+                            "exception recorded (%(reason)s).",
+                            reason=household.holder_exception_reason))
+        else:
+            found.append(_l("The account holder is not the head of household. Submission is "
+                            "blocked until a county user records an exception."))
+    if household.bank_account and not household.bank_luhn_ok:
+        found.append(_l("The account number fails the card check digit; the clerk confirmed "
+                        "it is correct."))
+    return found
+
+
+def _event(hh: Household, action: str, source: str | None, target: str, actor: Any,
+           reason: str | None = None) -> CaseEvent:
+    event = CaseEvent(household=hh, action=action, from_state=source, to_state=target,
+                      actor_id=getattr(actor, "id", None), at=now_utc(),
+                      reason=(reason or "").strip() or None)
+    db.session.add(event)
+    return event
+
+
+def _apply(hh: Household, data: dict[str, Any]) -> None:
+    for name in FIELDS:
+        if name in data:
+            setattr(hh, name, data[name])
+    if not hh.holder_differs:
+        # the exception only ever covers the holder it was granted for
+        hh.holder_exception_reason = None
+        hh.holder_exception_by_id = None
+        hh.holder_exception_at = None
+
+
+def _place(hh: Household, village: Area) -> None:
+    if village.level != "village" or village.retired:
+        raise CaseError(_l("Choose an active village."), "village_id")
+    township = village.parent
+    hh.village_id, hh.township_id, hh.county_id = village.id, township.id, township.parent_id
+
+
+def create_household(data: dict[str, Any], village: Area, actor: Any) -> Household:
+    if not permissions.can(actor, "household.create", _AreaRef.of(village)):
+        raise CaseError(_l("You cannot register households in this village."), "village_id")
+    dup = find_active_duplicate(data["id_number"], actor)
+    if dup:
+        raise CaseError(duplicate_message(dup), "id_number")
+    hh = Household(state="draft", created_by_id=actor.id)
+    _place(hh, village)
+    _apply(hh, data)
+    db.session.add(hh)
+    db.session.flush()
+    _event(hh, "create", None, "draft", actor)
+    record("household.created", "household", hh.id, actor=actor,
+           summary=f"{hh.head_name} @ {village.code}", after=hh.audit_snapshot())
+    return hh
+
+
+def edit_mode(hh: Household, user: Any) -> str | None:
+    """'edit' (clerk, before the township has it), 'correct' (reviewer, after approval) or None."""
+    if hh.state in lifecycle.CLERK_EDIT_STATES and permissions.can(user, "household.edit", hh):
+        return "edit"
+    if hh.state in lifecycle.CORRECTION_STATES and permissions.can(user, "household.correct", hh):
+        return "correct"
+    return None
+
+
+def update_household(hh: Household, data: dict[str, Any], village: Area, actor: Any,
+                     expected_version: int, reason: str | None = None) -> Household:
+    mode = edit_mode(hh, actor)
+    if mode is None:
+        raise CaseError(_l("This case cannot be edited in its current state."))
+    if hh.version != expected_version:
+        raise VersionConflict()
+    if mode == "correct" and not (reason or "").strip():
+        raise CaseError(_l("A correction after approval needs a reason."), "reason")
+    if not permissions.in_scope(actor, _AreaRef.of(village)):
+        raise CaseError(_l("Choose a village in your area."), "village_id")
+    dup = find_active_duplicate(data["id_number"], actor, exclude_id=hh.id)
+    if dup:
+        raise CaseError(duplicate_message(dup), "id_number")
+    before = hh.audit_snapshot()
+    _place(hh, village)
+    _apply(hh, data)
+    db.session.flush()
+    db.session.refresh(hh, ["village"])
+    action = "household.corrected" if mode == "correct" else "household.edited"
+    record(action, "household", hh.id, actor=actor, summary=(reason or "").strip(),
+           before=before, after=hh.audit_snapshot())
+    return hh
+
+
+def transition(hh: Household, action: str, actor: Any, reason: str | None = None) -> CaseEvent:
+    """The only way a case changes state: checked against the lifecycle table, evented, audited."""
+    held = permissions.roles_over(actor, hh) if actor is not None else {lifecycle.SYSTEM}
+    t = lifecycle.check(hh, action, held, reason)
+    source = hh.state
+    hh.state = t.target
+    if action in ("submit", "resubmit"):
+        hh.submitted_at = now_utc()
+    if action == "approve":
+        hh.approved_at = now_utc()
+        hh.approved_by_id = actor.id
+    db.session.flush()
+    event = _event(hh, action, source, t.target, actor, reason)
+    record(f"household.{action}", "household", hh.id, actor=actor,
+           summary=(reason or "").strip(), before={"state": source}, after={"state": t.target})
+    return event
+
+
+def available_actions(hh: Household, user: Any) -> list[lifecycle.Transition]:
+    """Buttons for this user on this case: from the table, only moves driven from the UI."""
+    return lifecycle.allowed_for(hh.state, permissions.roles_over(user, hh), ui_only=True)
+
+
+REVEALABLE = {
+    "id_number": ("household.full_id", "household.reveal_id"),
+    "bank_account": ("household.full_bank", "household.reveal_bank"),
+    "phone": ("household.full_phone", "household.reveal_phone"),
+}
+
+
+def shows_full(hh: Household, user: Any, field: str) -> bool:
+    return permissions.can(user, REVEALABLE[field][0], hh)
+
+
+def may_reveal(hh: Household, user: Any, field: str) -> bool:
+    return not shows_full(hh, user, field) and permissions.can(user, REVEALABLE[field][1], hh)
+
+
+def reveal(hh: Household, field: str, reason: str, actor: Any) -> str:
+    """The audited 'show full number', with a reason, for the roles marked 'on request'."""
+    if field not in REVEALABLE or not may_reveal(hh, actor, field):
+        raise CaseError(_l("Your role cannot see this number."))
+    if not (reason or "").strip():
+        raise CaseError(_l("Please give a reason."), "reason")
+    record(f"household.reveal_{field}", "household", hh.id, actor=actor,
+           summary=reason.strip())
+    return {"id_number": hh.id_number, "bank_account": hh.bank_account or "",
+            "phone": hh.phone}[field]
+
+
+def record_holder_exception(hh: Household, reason: str, actor: Any) -> None:
+    if not permissions.can(actor, "household.holder_exception", hh):
+        raise CaseError(_l("Only a county user can record this exception."))
+    if not hh.holder_differs:
+        raise CaseError(_l("The account holder is the head of household: no exception needed."))
+    if not (reason or "").strip():
+        raise CaseError(_l("Please give a reason."), "reason")
+    before = {"holder_exception_reason": hh.holder_exception_reason}
+    hh.holder_exception_reason = reason.strip()
+    hh.holder_exception_by_id = actor.id
+    hh.holder_exception_at = now_utc()
+    db.session.flush()
+    record("household.holder_exception", "household", hh.id, actor=actor,
+           summary=reason.strip(), before=before,
+           after={"holder_exception_reason": hh.holder_exception_reason})
+
+
+@dataclass(frozen=True)
+class _AreaRef:
+    """A village seen through the scope helpers, which ask for village/township/county ids."""
+
+    village_id: int
+    township_id: int
+    county_id: int
+
+    @classmethod
+    def of(cls, village: Area) -> "_AreaRef":
+        township = village.parent
+        return cls(village.id, township.id if township else -1,
+                   township.parent_id if township and township.parent_id else -1)

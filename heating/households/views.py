@@ -1,0 +1,248 @@
+"""Household screens.  Each view: load through a scoped helper (404 outside scope), check the
+permission (403), validate the form, call one service, commit once, flash, redirect."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from heating.areas.models import Area
+from heating.auth import permissions
+from heating.extensions import db
+from heating.households import lifecycle, queries, services
+from heating.households.forms import (HouseholdForm, ReasonForm, RevealForm, SearchForm,
+                                      default_programme_year)
+from heating.households.models import Household
+
+bp = Blueprint("households", __name__, url_prefix="/households")
+
+
+def load_case(case_id: int) -> Household:
+    """The case, or 404 when it does not exist or lies outside all of the user's scopes."""
+    hh = db.session.get(Household, case_id)
+    if hh is None or not permissions.in_scope(current_user, hh):
+        abort(404)
+    return hh
+
+
+def _village_choices(roles: frozenset[str]) -> list[tuple[int, str]]:
+    villages = queries.visible_villages(current_user, roles=roles)
+    return [(v.id, f"{v.parent.name} {v.name}") for v in villages if not v.retired]
+
+
+@bp.route("/")
+@login_required
+def index() -> Any:
+    permissions.require(current_user, "household.view")
+    form = SearchForm(request.args)
+    f = queries.Filters(q=form.q.data or "", township=_int(form.township.data),
+                        village=_int(form.village.data), state=form.state.data or "",
+                        conversion_type=form.conversion_type.data or "",
+                        year=form.year.data if not form.year.errors else None)
+    if f.state not in lifecycle.STATES:
+        f.state = ""
+    townships = queries.visible_townships(current_user)
+    villages = queries.visible_villages(current_user, f.township or None)
+    form.township.choices = [(0, _("All townships"))] + [(t.id, t.name) for t in townships]
+    form.village.choices = [(0, _("All villages"))] + [(v.id, v.name) for v in villages]
+    result = queries.page(current_user, f, _int(request.args.get("after")),
+                          current_app.config["PAGE_SIZE"])
+    counts = queries.counts_by_state(current_user, f)
+    crumbs = _breadcrumb(f)
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    return render_template("households/list.html", form=form, page=result, counts=counts,
+                           total=sum(counts.values()), crumbs=crumbs, args=args, filters=f)
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _breadcrumb(f: queries.Filters) -> list[Area]:
+    area = db.session.get(Area, f.village or f.township) if (f.village or f.township) else None
+    chain = []
+    while area is not None:
+        chain.insert(0, area)
+        area = area.parent
+    return chain
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create() -> Any:
+    permissions.require(current_user, "household.create")
+    form = HouseholdForm()
+    form.village_id.choices = _village_choices(permissions.PERMISSIONS["household.create"])
+    if request.method == "GET":
+        form.programme_year.data = default_programme_year()
+        form.residents.data = form.residents.data or None
+    if form.validate_on_submit():
+        village = db.session.get(Area, form.village_id.data)
+        try:
+            hh = services.create_household(form.data_for_service(), village, current_user)
+            db.session.commit()
+        except services.CaseError as err:
+            db.session.rollback()
+            _attach(form, err)
+        except IntegrityError:
+            db.session.rollback()  # a concurrent registration of the same ID number won
+            form.id_number.errors = [_("This ID number already has an active case.")]
+        else:
+            flash(_("Household registered as a draft. Submit it when the paperwork is "
+                    "complete."), "success")
+            return redirect(url_for("households.detail", case_id=hh.id))
+    return render_template("households/form.html", form=form, case=None, mode="create")
+
+
+def _attach(form: HouseholdForm, err: services.CaseError) -> None:
+    field = getattr(form, err.field, None) if err.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [err.message]
+    else:
+        flash(err.message, "error")
+
+
+@bp.route("/<int:case_id>")
+@login_required
+def detail(case_id: int) -> Any:
+    hh = load_case(case_id)
+    return _render_detail(hh)
+
+
+def _render_detail(hh: Household, revealed: dict[str, str] | None = None,
+                   reveal_form: RevealForm | None = None) -> Any:
+    actions = services.available_actions(hh, current_user)
+    return render_template(
+        "households/detail.html", case=hh, actions=actions, reason_form=ReasonForm(),
+        reveal_form=reveal_form or RevealForm(), revealed=revealed or {},
+        warnings=services.warnings(hh), edit_mode=services.edit_mode(hh, current_user),
+        show_full={f: services.shows_full(hh, current_user, f) for f in services.REVEALABLE},
+        may_reveal={f: services.may_reveal(hh, current_user, f) for f in services.REVEALABLE},
+        may_except=permissions.can(current_user, "household.holder_exception", hh)
+        and hh.holder_differs and hh.state in lifecycle.OPEN_STATES,
+        guard_problems=_guard_problems(hh, actions))
+
+
+def _guard_problems(hh: Household, actions: list[lifecycle.Transition]) -> dict[str, list]:
+    found = {}
+    for t in actions:
+        problems = [p for guard in t.guards for p in guard(hh)]
+        if problems:
+            found[t.action] = problems
+    return found
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(case_id: int) -> Any:
+    hh = load_case(case_id)
+    mode = services.edit_mode(hh, current_user)
+    if mode is None:
+        if permissions.can(current_user, "household.edit", hh) or permissions.can(
+                current_user, "household.correct", hh):
+            flash(_("This case cannot be edited in its current state."), "error")
+            return redirect(url_for("households.detail", case_id=hh.id))
+        abort(403)
+    form = HouseholdForm(obj=hh if request.method == "GET" else None)
+    roles = frozenset({"clerk"}) if mode == "edit" else frozenset({"reviewer"})
+    form.village_id.choices = _village_choices(roles)
+    if request.method == "GET":
+        form.version.data = hh.version
+        form.luhn_confirmed.data = hh.luhn_confirmed
+    if form.validate_on_submit():
+        village = db.session.get(Area, form.village_id.data)
+        try:
+            services.update_household(hh, form.data_for_service(), village, current_user,
+                                      _int(form.version.data), form.reason.data)
+            db.session.commit()
+        except (services.VersionConflict, StaleDataError):
+            db.session.rollback()
+            db.session.refresh(hh)
+            return _conflict(hh, form, mode)
+        except services.CaseError as err:
+            db.session.rollback()
+            _attach(form, err)
+        except IntegrityError:
+            db.session.rollback()
+            form.id_number.errors = [_("This ID number already has an active case.")]
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("households.detail", case_id=hh.id))
+    return render_template("households/form.html", form=form, case=hh, mode=mode)
+
+
+def _conflict(hh: Household, form: HouseholdForm, mode: str) -> Any:
+    """Someone saved first: show their values beside ours; nothing of ours is lost."""
+    mine = {name: getattr(form, name).data for name in services.FIELDS}
+    form.version.data = hh.version  # saving again deliberately overwrites, now knowingly
+    return render_template("households/form.html", form=form, case=hh, mode=mode,
+                           conflict=True, mine=mine), 409
+
+
+@bp.route("/<int:case_id>/do/<action>", methods=["POST"])
+@login_required
+def act(case_id: int, action: str) -> Any:
+    hh = load_case(case_id)
+    transition = lifecycle.BY_ACTION.get(action)
+    if transition is None or not transition.in_ui:
+        abort(404)
+    if not transition.roles & permissions.roles_over(current_user, hh):
+        abort(403)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("The reason is too long (500 characters at most)."), "error")
+        return redirect(url_for("households.detail", case_id=hh.id))
+    try:
+        services.transition(hh, action, current_user, form.reason.data)
+        db.session.commit()
+    except lifecycle.TransitionError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        for problem in err.problems:
+            flash(problem, "error")
+    else:
+        flash(_("%(action)s: done. The case is now: %(state)s.", action=transition.label,
+                state=lifecycle.STATES[hh.state]), "success")
+    return redirect(url_for("households.detail", case_id=hh.id))
+
+
+@bp.route("/<int:case_id>/reveal", methods=["POST"])
+@login_required
+def reveal(case_id: int) -> Any:
+    hh = load_case(case_id)
+    form = RevealForm()
+    field = form.field.data if form.field.data in services.REVEALABLE else None
+    if field is None or not services.may_reveal(hh, current_user, field):
+        abort(403)
+    if not form.validate_on_submit():
+        return _render_detail(hh, reveal_form=form), 400
+    value = services.reveal(hh, field, form.reason.data, current_user)
+    db.session.commit()
+    response = _render_detail(hh, revealed={field: value})
+    return response
+
+
+@bp.route("/<int:case_id>/holder-exception", methods=["POST"])
+@login_required
+def holder_exception(case_id: int) -> Any:
+    hh = load_case(case_id)
+    permissions.require(current_user, "household.holder_exception", hh)
+    form = ReasonForm()
+    try:
+        if not form.validate_on_submit():
+            raise services.CaseError(_("The reason is too long (500 characters at most)."))
+        services.record_holder_exception(hh, form.reason.data or "", current_user)
+        db.session.commit()
+    except services.CaseError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("Exception recorded: the case may now be submitted."), "success")
+    return redirect(url_for("households.detail", case_id=hh.id))
