@@ -58,10 +58,11 @@ def user_factory(app: Flask) -> Callable[..., User]:
     return make_user
 
 
-def log_in(client: Any, user: User) -> None:
-    """Put the user in the client's session the way Flask-Login would after a login."""
-
+def log_in(client: Any, user: User, lang: str = "en") -> None:
+    """Put the user in the client's session the way Flask-Login would after a login.
+    Tests read English messages by default (the app's default is Chinese: see test_i18n)."""
     with client.session_transaction() as sess:
+        sess["lang"] = lang
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
         sess["last_active"] = time.time()

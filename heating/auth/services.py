@@ -1,15 +1,19 @@
 """Account rules: password policy, login with lockout, password changes, session rotation."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from heating.areas.models import Area
+from heating.audit.models import AuditEvent
 from heating.audit.services import record
 from heating.auth.models import RoleGrant, User, new_session_token
 from heating.core.db import now_utc
@@ -20,9 +24,12 @@ _DUMMY_HASH: dict[str, str] = {}
 
 
 class AccountError(Exception):
-    def __init__(self, message: Any) -> None:
+    """A refused account change; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
         super().__init__(str(message))
         self.message = message
+        self.field = field
 
 
 def hash_password(password: str) -> str:
@@ -57,7 +64,10 @@ def _dummy_check(password: str) -> None:
 
 def authenticate(username: str, password: str) -> LoginResult:
     """Check a login; count failures in the database and lock after too many."""
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): parallel
+    # guesses against one account queue up here, so none of them is left out of the count
+    user = db.session.scalar(select(User).where(User.username == username.strip())
+                             .with_for_update())
     wrong = _l("Wrong user name or password.")
     if user is None:
         _dummy_check(password)
@@ -110,10 +120,10 @@ def create_user(username: str, display_name: str, password: str, actor: Any,
                 grants: list[tuple[str, int]] = (), must_change: bool = True) -> User:
     username = username.strip()
     if db.session.scalar(select(User.id).where(User.username == username)):
-        raise AccountError(_l("The user name %(u)s is taken.", u=username))
+        raise AccountError(_l("The user name %(u)s is taken.", u=username), "username")
     problems = password_problems(password, username)
     if problems:
-        raise AccountError(problems[0])
+        raise AccountError(problems[0], "password")
     user = User(username=username, display_name=display_name.strip() or username,
                 password_hash=hash_password(password), must_change_password=must_change,
                 failed_logins=0, active=True)
@@ -143,6 +153,10 @@ def grant_role(user: User, role: str, area_id: int, actor: Any) -> RoleGrant | N
 
 def revoke_grant(grant: RoleGrant, actor: Any) -> None:
     user = grant.user
+    if (grant.role == "admin" and _same_user(user, actor)
+            and sum(g.role == "admin" for g in user.grants) == 1):
+        raise AccountError(_l("You cannot remove your own last administrator role: nobody "
+                              "could manage users any more. Ask another administrator."))
     record("user.role_revoked", "user", user.id, actor=actor,
            summary=f"{user.username}: {grant.role} @ area {grant.area_id}",
            before={"role": grant.role, "area_id": grant.area_id})
@@ -151,9 +165,12 @@ def revoke_grant(grant: RoleGrant, actor: Any) -> None:
 
 
 def admin_reset_password(user: User, password: str, actor: Any) -> None:
+    if _same_user(user, actor):
+        raise AccountError(_l("To change your own password, use \"Change password\" under "
+                              "your name at the top of the page."))
     problems = password_problems(password, user.username)
     if problems:
-        raise AccountError(problems[0])
+        raise AccountError(problems[0], "password")
     user.password_hash = hash_password(password)
     user.must_change_password = True
     rotate_session(user)
@@ -163,6 +180,8 @@ def admin_reset_password(user: User, password: str, actor: Any) -> None:
 def set_active(user: User, active: bool, actor: Any) -> None:
     if user.active == active:
         return
+    if not active and _same_user(user, actor):
+        raise AccountError(_l("You cannot disable your own account."))
     user.active = active
     if not active:
         rotate_session(user)
@@ -183,3 +202,136 @@ def is_locked(user: User, now: datetime | None = None) -> bool:
 def logout(user: User) -> None:
     rotate_session(user)
     record("logout", "user", user.id, actor=user, summary=user.username)
+
+
+# --- administration screens ---------------------------------------------------------------
+
+#: the area levels each role may be held over (DOMAIN.md: clerks work for villages, reviewers
+#: and inspectors for townships, the county-wide roles for the county)
+ROLE_LEVELS: dict[str, frozenset[str]] = {
+    "clerk": frozenset({"village", "township"}),
+    "reviewer": frozenset({"township", "county"}),
+    "inspector": frozenset({"township", "county"}),
+    "finance": frozenset({"county"}),
+    "county": frozenset({"county"}),
+    "auditor": frozenset({"county"}),
+    "admin": frozenset({"county"}),
+}
+
+_LEVEL_PROBLEMS = {
+    frozenset({"county"}): _l("This role covers the whole county: choose the county as its "
+                             "area."),
+    frozenset({"township", "county"}): _l("Reviewers and inspectors work over a township (or "
+                                          "the whole county): choose a township, not a "
+                                          "village."),
+    frozenset({"village", "township"}): _l("Clerks work over villages (or a whole township): "
+                                           "choose a village or a township, not the county."),
+}
+
+#: no 0/O, 1/l/I: the administrator reads it out or writes it down for the user
+_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+
+
+def _same_user(user: User, actor: Any) -> bool:
+    return actor is not None and getattr(actor, "id", None) == user.id
+
+
+def generate_password(username: str = "") -> str:
+    """A random temporary password (4 groups of 4 from 56 symbols: about 92 bits) that passes the policy."""
+    while True:
+        raw = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(16))
+        password = "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+        if not password_problems(password, username):
+            return password
+
+
+def grant_problem(role: str, area: Area | None) -> Any:
+    """Why ``role`` cannot be held over ``area`` (None when it can)."""
+    if role not in ROLE_LEVELS:
+        return _l("Choose one of the listed roles.")
+    if area is None or area.retired:
+        return _l("Choose an area from the list (retired area codes cannot be granted).")
+    if area.level not in ROLE_LEVELS[role]:
+        return _LEVEL_PROBLEMS[ROLE_LEVELS[role]]
+    return None
+
+
+def grantable_areas() -> list[Area]:
+    """Areas in use, county first, then townships and villages, by code."""
+    order = {"county": 0, "township": 1, "village": 2}
+    areas = db.session.scalars(select(Area).where(Area.retired_at.is_(None))
+                               .options(selectinload(Area.parent))).all()
+    return sorted(areas, key=lambda a: (order[a.level], a.code))
+
+
+def username_taken(username: str) -> bool:
+    return db.session.scalar(select(User.id).where(User.username == username.strip())) is not None
+
+
+def create_account(username: str, display_name: str, password: str, role: str,
+                   area: Area | None, actor: Any) -> User:
+    """An administrator creates a user with one role over one area; the user must change
+    the password at first login."""
+    if username_taken(username):
+        raise AccountError(_l("The user name %(u)s is taken.", u=username.strip()), "username")
+    problems = password_problems(password, username.strip())
+    if problems:
+        raise AccountError(problems[0], "password")
+    problem = grant_problem(role, area)
+    if problem:
+        raise AccountError(problem, "area_id")
+    return create_user(username, display_name, password, actor, [(role, area.id)],
+                       must_change=True)
+
+
+def add_grant(user: User, role: str, area: Area | None, actor: Any) -> RoleGrant:
+    problem = grant_problem(role, area)
+    if problem:
+        raise AccountError(problem, "area_id")
+    grant = grant_role(user, role, area.id, actor)
+    if grant is None:
+        raise AccountError(_l("%(u)s already holds this role over this area.", u=user.username),
+                           "area_id")
+    return grant
+
+
+def set_display_name(user: User, display_name: str, actor: Any) -> None:
+    name = display_name.strip()
+    if not name:
+        raise AccountError(_l("Enter the name to show for this user."), "display_name")
+    if name == user.display_name:
+        return
+    before = user.display_name
+    user.display_name = name
+    record("user.renamed", "user", user.id, actor=actor, summary=user.username,
+           before={"display_name": before}, after={"display_name": name})
+
+
+@dataclass
+class UserPage:
+    items: list[User]
+    next_after: str | None
+
+
+def list_users(q: str = "", after: str = "", size: int = 50) -> UserPage:
+    """Users by user name (keyset on the unique name), optionally those whose user name or
+    display name contains ``q``; grants and their areas come in two more queries."""
+    query = select(User).options(selectinload(User.grants).selectinload(RoleGrant.area))
+    q = q.strip()
+    if q:
+        query = query.where(or_(User.username.icontains(q, autoescape=True),
+                                User.display_name.icontains(q, autoescape=True)))
+    if after:
+        query = query.where(User.username > after)
+    rows = list(db.session.scalars(query.order_by(User.username).limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    return UserPage(rows, rows[-1].username if more and rows else None)
+
+
+def account_events(user: User, limit: int = 20) -> list[AuditEvent]:
+    """The latest audit rows about this account (logins, locks, changes by administrators)."""
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "user",
+                                 AuditEvent.object_id == str(user.id))
+        .order_by(AuditEvent.id.desc()).limit(limit)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -12,6 +12,8 @@ LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
 
 def select_locale() -> str:
     """The language chosen with the switch, else Simplified Chinese (not the browser's)."""
+    if not has_request_context():  # CLI commands: messages in the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang

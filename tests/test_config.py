@@ -1,0 +1,74 @@
+"""Configuration from the environment: production refuses unsafe settings."""
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, load_config, normalise_database_url
+
+
+def test_production_needs_secrets_and_database(monkeypatch):
+    for name in ("SECRET_KEY", "LOOKUP_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError) as err:
+        load_config("production")
+    assert "SECRET_KEY" in str(err.value) and "DATABASE_URL" in str(err.value)
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("LOOKUP_KEY", "k" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/heating")
+    config = load_config("production")
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/heating"
+    assert config.DEMO_DATA_ALLOWED is False and config.SESSION_COOKIE_SECURE is True
+
+
+def test_unknown_environment_refused():
+    with pytest.raises(ConfigError):
+        load_config("staging")
+
+
+def test_development_keeps_generated_secret(monkeypatch, tmp_path):
+    import config as config_module
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    first = load_config("development")
+    second = load_config("development")
+    assert first.SECRET_KEY == second.SECRET_KEY and len(first.SECRET_KEY) >= 32
+    assert first.LOOKUP_KEY != first.SECRET_KEY
+    assert first.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_database_url_spellings():
+    assert normalise_database_url("postgres://x/y") == "postgresql+psycopg://x/y"
+    assert normalise_database_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_demo_data_refused_in_production(app, monkeypatch):
+    app.config["DEMO_DATA_ALLOWED"] = False
+    result = app.test_cli_runner().invoke(args=["demo-data", "--households", "5"])
+    assert result.exit_code != 0 and "production" in result.output
+
+
+def test_sqlite_pragmas_and_immediate_writers(app):
+    from sqlalchemy import text
+    from heating.extensions import db
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    statements = []
+    from sqlalchemy import event
+    from heating.core.db import writing
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _log(conn, cursor, statement, *args):
+        statements.append(statement)
+    from sqlalchemy import event as ev
+    with writing():
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            conn.commit()
+    ev.remove(db.engine, "before_cursor_execute", _log)
+    assert "BEGIN IMMEDIATE" in statements
