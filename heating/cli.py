@@ -52,6 +52,9 @@ def register(app: Flask) -> None:
                 area = by_code(code)
                 if area is None:
                     raise click.ClickException(f"unknown area code {code}")
+                problem = accounts.grant_problem(role, area)
+                if problem:
+                    raise click.ClickException(str(problem))
                 area_ids.append(area.id)
             password = _password(password_stdin, username)
             try:
@@ -74,6 +77,9 @@ def register(app: Flask) -> None:
             area = by_code(code)
             if user is None or area is None:
                 raise click.ClickException("unknown user or area code")
+            problem = accounts.grant_problem(role, area)
+            if problem:
+                raise click.ClickException(str(problem))
             accounts.grant_role(user, role, area.id, None)
             db.session.commit()
         click.echo(f"{username} now holds {role} over {code}")

@@ -4,7 +4,8 @@ screens reach so far (draft … approved, withdrawn, cancelled).
 Everything is made up: the county code 139901 belongs to no real prefecture (13 99 is not
 issued), township and village names are built from syllable lists, people's names from common
 surnames and given-name characters, ID numbers by the published GB 11643 algorithm.  The same
-seed gives the same people, numbers, states and event chains; times are offsets from "now".
+seed gives the same people, numbers, states and event chains; times are the same offsets
+from the last midnight (Beijing time), so a demo built today ends yesterday evening.
 
 Rows are written in bulk (SQLAlchemy Core, in chunks) but each one is a row the services could
 have written: every case has a legal event chain from ``lifecycle.TRANSITIONS`` made by staff
@@ -15,6 +16,7 @@ audit rows are inserted in time order across all cases, so their ids follow time
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import json
 import random
@@ -27,7 +29,7 @@ from typing import Any, Callable, Iterator
 
 import click
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 
 from heating.areas.models import Area, AreaTarget
 from heating.audit.models import AuditEvent
@@ -53,9 +55,11 @@ LOCAL_OFFSET = 8 * 3600  # Asia/Shanghai, no daylight saving
 # --- name material (generated combinations, not taken from any gazetteer) ---------------------
 _PLACE_1 = "青禾柳松栗杏桐芦槐榆桑梨枣麦兰岚霞鹤雁鹿燕碧翠丹苇菱荷稻黍椿楸蒲杞芹茅"
 _PLACE_2 = "溪泉岭塘坡湾川屯峪洼台营庄堡桥沟坪园店寨岗田滩垣"
+#: common surnames, the most frequent repeated so that they come up as often as in a register
 _SURNAMES = ("王" * 30 + "李" * 28 + "张" * 27 + "刘" * 22 + "陈" * 18 + "杨" * 12 + "赵" * 10
-             + "黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
-             + "余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎")
+             + "黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏"
+             + "卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔"
+             + "康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎")
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛")
 _MALE = "建国明华军伟强平东海志文勇杰涛斌刚辉鹏林峰磊成福贵忠庆宝山春生德荣金永立新喜旺树发保全"
 _FEMALE = "秀英兰芳丽敏静霞红玉梅凤琴燕桂萍珍娟云莲华艳翠芬娥香月雪淑荣春素爱"
@@ -70,6 +74,8 @@ _RETURN = ("门牌号与户口簿不一致，请核对后重新提交", "银行�
            "供暖面积与现场不符，请复核", "缺少户主签字的申请表", "身份证复印件缺失")
 _WITHDRAW = ("户主申请撤销：已自行安装取暖设备", "农户自愿放弃改造", "房屋计划翻建，本年度暂不改造",
              "全家外出务工，冬季不在村居住")
+_HOLDER = ("户主已去世，补贴由配偶{}领取（村委会证明已存档）",
+           "户主长期卧床无法办卡，由子女{}代领（经县级审批）")
 _REREGISTER = "户主申请撤销：登记信息有误，将重新登记"
 _CANCEL = ("户主已去世，户籍已注销", "房屋已列入拆迁范围", "经核查为空置房，不符合补贴条件",
            "经核查此前已享受过补贴")
@@ -80,8 +86,8 @@ STATE_MIX = {"draft": 22.7, "submitted": 28.1, "returned": 5.3, "approved": 35.3
 PREVIOUS_YEAR_MIX = {"submitted": 2, "returned": 3, "approved": 75, "withdrawn": 10,
                      "cancelled": 10}
 PREVIOUS_YEAR_SHARE = 0.12
-#: creation window (days before now) by final state, so that the newest cases are the drafts
-_WINDOW = {"draft": (0.02, 60), "submitted": (1, 90), "returned": (3, 100), "approved": (8, 150),
+#: creation window (days before the build) by final state, so that the newest cases are the drafts
+_WINDOW = {"draft": (0.1, 60), "submitted": (1, 90), "returned": (3, 100), "approved": (8, 150),
            "withdrawn": (5, 150), "cancelled": (5, 150), "previous": (330, 470)}
 #: where a case stood when it was withdrawn or cancelled
 _BEFORE_END = {"withdrawn": {"draft": 40, "submitted": 25, "returned": 15, "approved": 20},
@@ -125,13 +131,14 @@ def build_demo(households: int, seed: int, echo: Callable[[str], Any]) -> None:
     started = time.perf_counter()
     rng = random.Random(seed)
     now = int(now_utc().timestamp())
-    setup = now - 500 * DAY
+    midnight = (now + LOCAL_OFFSET) // DAY * DAY - LOCAL_OFFSET
+    setup = midnight - 500 * DAY
     year = local_today().year
     county, villages, weights = _build_areas(rng, households, year, setup)
     staff = _build_users(rng, county, villages, setup)
     echo(f"{COUNTY_NAME}: {TOWNSHIPS} townships, {len(villages)} villages, "
          f"{len(staff.names)} users")
-    maker = CaseMaker(rng, villages, weights, staff, year, now)
+    maker = CaseMaker(rng, villages, weights, staff, year, midnight)
     _write_cases(maker, households, echo)
     db.session.commit()
     echo(f"{households} households written in {time.perf_counter() - started:.1f} s")
@@ -187,7 +194,7 @@ def _build_areas(rng: random.Random, households: int, year: int, at: int
     sizes = [VILLAGES // TOWNSHIPS] * TOWNSHIPS
     for _ in range(TOWNSHIPS * 2):  # uneven townships, same total
         a, b = rng.randrange(TOWNSHIPS), rng.randrange(TOWNSHIPS)
-        if sizes[a] > 14 and sizes[b] < 26:
+        if a != b and sizes[a] > 14 and sizes[b] < 26:
             sizes[a], sizes[b] = sizes[a] - 1, sizes[b] + 1
     taken: set[str] = set()
     town_names = _place_names(rng, TOWNSHIPS, taken)
@@ -300,7 +307,18 @@ def _dump(values: dict[str, Any] | None) -> str | None:
     """As ``audit.services.record`` serialises before/after (with its redaction pass)."""
     if values is None:
         return None
+    if len(values) == 1 and "state" in values:  # a transition's before/after: a few only
+        return _dump_state(values["state"])
     return redact(json.dumps(values, ensure_ascii=False, sort_keys=True, default=str))
+
+
+#: summaries repeat (reasons, user names): redact each distinct one once
+_redact_summary = functools.lru_cache(maxsize=4096)(redact)
+
+
+@functools.lru_cache(maxsize=None)
+def _dump_state(state: str) -> str:
+    return redact(json.dumps({"state": state}, ensure_ascii=False, sort_keys=True))
 
 
 def _audit(at: int, actor: tuple[int, str] | None, action: str, object_id: int, summary: str,
@@ -308,7 +326,8 @@ def _audit(at: int, actor: tuple[int, str] | None, action: str, object_id: int, 
            object_type: str = "household") -> dict[str, Any]:
     return {"at": _ts(at), "actor_id": actor[0] if actor else None,
             "actor_name": actor[1] if actor else "system", "action": action,
-            "object_type": object_type, "object_id": str(object_id), "summary": redact(summary),
+            "object_type": object_type, "object_id": str(object_id),
+            "summary": _redact_summary(summary),
             "before": _dump(before), "after": _dump(after), "ip": None}
 
 
@@ -317,8 +336,11 @@ class CaseMaker:
     """Seed-deterministic people and case histories; knows nothing of the database."""
 
     def __init__(self, rng: random.Random, villages: list[Village], weights: list[float],
-                 staff: Staff, year: int, now: int) -> None:
-        self.rng, self.villages, self.staff, self.year, self.now = rng, villages, staff, year, now
+                 staff: Staff, year: int, until: int) -> None:
+        self.rng, self.villages, self.staff, self.year = rng, villages, staff, year
+        #: every moment lies before this midnight: what happens after it does not depend on the
+        #: time of day the demo is built, so a seed always draws the same numbers
+        self.until = until
         self.cum_weights = list(_accumulate(weights))
         self.ids: set[str] = set()
         self.phones: set[str] = set()
@@ -334,8 +356,8 @@ class CaseMaker:
             mix = PREVIOUS_YEAR_MIX if previous else STATE_MIX
             state = rng.choices(list(mix), list(mix.values()))[0]
             low, high = _WINDOW["previous" if previous else state]
-            out.append((self.now - int(rng.uniform(low, high) * DAY), state,
-                        self.year - previous))
+            created = _office_hours(rng, self.until - int(rng.uniform(low, high) * DAY))
+            out.append((created, state, self.year - previous))
         out.sort()
         return out
 
@@ -367,61 +389,16 @@ class CaseMaker:
 
     def case(self, slot: int, created: int, state: str, year: int,
              times: list[int]) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-        """One household row (final state) and its history: (time, action, from, to, actor,
-        reason) for each move, ``"exception"`` rows for a county holder exception."""
-        rng = self.rng
+        """One household row (in its final state) and its history: (time, action, from, to,
+        actor, reason) per move, and an ``"exception"`` entry for a county holder exception."""
         person = self.reregister.pop(slot, None)
         if person is not None and state in lifecycle.INACTIVE_STATES:
             state = "submitted"  # the re-registration itself stays active
         person = person or self.person()
         village = self.villages[person.village]
-        clerk = rng.choice(village.clerk_ids)
-        reviewer = lambda: rng.choice(self.staff.reviewers[village.township.id])  # noqa: E731
-        kind = rng.choices(("gas", "electric"), (40, 60))[0]
-        holder, reason = person.name, None
-        if rng.random() < 0.005:
-            holder = person_name(rng, rng.random() < 0.5)
-            reason = rng.choice((f"户主已去世，补贴由配偶{holder}领取（村委会证明已存档）",
-                                 f"户主长期卧床无法办卡，由子女{holder}代领（经县级审批）"))
-        row = {"programme_year": year, "village_id": village.id,
-               "township_id": village.township.id, "county_id": village.township.parent_id,
-               "head_name": person.name, "id_number": person.id_number, "phone": person.phone,
-               "group_name": person.group, "house_no": person.house,
-               "residents": rng.choices(range(1, 9), (8, 25, 22, 20, 13, 7, 3, 2))[0],
-               "heated_area": Decimal(int(rng.triangular(30, 200, 85) * 100)).scaleb(-2),
-               "previous_heating": rng.choices(("coal_stove", "coal_kang", "coal_boiler",
-                                                "other"), (70, 15, 12, 3))[0],
-               "coal_stoves": rng.choices((1, 2, 3), (55, 35, 10))[0],
-               "low_income": rng.random() < 0.1, "conversion_type": kind,
-               "device_kind": rng.choices(DEVICE_KINDS_BY_TYPE[kind],
-                                          (1,) if kind == "gas" else (45, 25, 20, 10))[0],
-               "bank_name": person.bank, "bank_account": person.account,
-               "account_holder": holder, "luhn_confirmed": not luhn_ok(person.account),
-               "holder_exception_reason": None, "holder_exception_by_id": None,
-               "holder_exception_at": None, "created_by_id": clerk, "submitted_at": None,
-               "approved_at": None, "approved_by_id": None}
-        path = self._path(state)
-        reason_end = (_REREGISTER if path and path[-1] == "withdraw" and rng.random() < 0.3
-                      else None)
-        history: list[tuple[Any, ...]] = [(created, "create", None, "draft", clerk, None)]
-        at, source = created, "draft"
-        if reason:
-            at += rng.randint(600, DAY)
-            history.append((at, "exception", None, None, self.staff.county_id, reason))
-        for action in path:
-            at = _later(rng, at, *_STEPS[action])
-            actor = {"approve": reviewer, "return": reviewer,
-                     "cancel": lambda: rng.choice((reviewer(), self.staff.county_id)),
-                     "withdraw": lambda: (clerk if source in lifecycle.CLERK_EDIT_STATES
-                                          else rng.choice((clerk, reviewer())))
-                     }.get(action, lambda: clerk)()
-            why = {"return": lambda: rng.choice(_RETURN),
-                   "withdraw": lambda: reason_end or rng.choice(_WITHDRAW),
-                   "cancel": lambda: rng.choice(_CANCEL)}.get(action, lambda: None)()
-            target = lifecycle.BY_ACTION[action].target
-            history.append((at, action, source, target, actor, why))
-            source = target
-        history = _fit_before(history, self.now - 600)
+        clerk = self.rng.choice(village.clerk_ids)
+        row = self._registration(person, village, clerk, year)
+        history = self._history(row, created, state, village, clerk)
         for at, action, _, _, actor, why in history:
             if action in ("submit", "resubmit"):
                 row["submitted_at"] = _ts(at)
@@ -430,15 +407,76 @@ class CaseMaker:
             elif action == "exception":
                 row["holder_exception_reason"] = why
                 row["holder_exception_by_id"], row["holder_exception_at"] = actor, _ts(at)
-        row.update(state=source, version=len(history), created_at=_ts(created),
-                   updated_at=_ts(history[-1][0]))
-        if reason_end:  # a later case of the same person, created after this withdrawal
+        # the ORM's version counter: 1 at creation, +1 for each later change of the row
+        row.update(state=history[-1][3] or state, version=len(history),
+                   created_at=_ts(created), updated_at=_ts(history[-1][0]))
+        if history[-1][5] == _REREGISTER:  # the same person again, after this withdrawal
             later = bisect.bisect(times, history[-1][0] + DAY, lo=slot + 1)
             while later < len(times) and later in self.reregister:
                 later += 1
             if later < len(times):
                 self.reregister[later] = person
         return row, history
+
+    def _registration(self, person: Person, village: Village, clerk: int, year: int
+                      ) -> dict[str, Any]:
+        """The household row as the clerk registers it (the column names of the table)."""
+        rng = self.rng
+        kind = rng.choices(("gas", "electric"), (40, 60))[0]
+        holder = person.name
+        if rng.random() < 0.005:  # another holder: needs the county's exception (history)
+            holder = person_name(rng, rng.random() < 0.5)
+        return {
+            "programme_year": year, "village_id": village.id,
+            "township_id": village.township.id, "county_id": village.township.parent_id,
+            "head_name": person.name, "id_number": person.id_number, "phone": person.phone,
+            "group_name": person.group, "house_no": person.house,
+            "residents": rng.choices(range(1, 9), (8, 25, 22, 20, 13, 7, 3, 2))[0],
+            "heated_area": Decimal(int(rng.triangular(30, 200, 85) * 100)).scaleb(-2),
+            "previous_heating": rng.choices(("coal_stove", "coal_kang", "coal_boiler", "other"),
+                                            (70, 15, 12, 3))[0],
+            "coal_stoves": rng.choices((1, 2, 3), (55, 35, 10))[0],
+            "low_income": rng.random() < 0.1, "conversion_type": kind,
+            "device_kind": rng.choices(DEVICE_KINDS_BY_TYPE[kind],
+                                       (1,) if kind == "gas" else (45, 25, 20, 10))[0],
+            "bank_name": person.bank, "bank_account": person.account, "account_holder": holder,
+            "luhn_confirmed": not luhn_ok(person.account), "holder_exception_reason": None,
+            "holder_exception_by_id": None, "holder_exception_at": None,
+            "created_by_id": clerk, "submitted_at": None, "approved_at": None,
+            "approved_by_id": None}
+
+    def _history(self, row: dict[str, Any], created: int, state: str, village: Village,
+                 clerk: int) -> list[tuple[Any, ...]]:
+        """The moves that bring a new draft to ``state``, by staff allowed to make them."""
+        rng = self.rng
+        reviewers = self.staff.reviewers[village.township.id]
+        history: list[tuple[Any, ...]] = [(created, "create", None, "draft", clerk, None)]
+        at, source = created, "draft"
+        if row["account_holder"] != row["head_name"]:
+            at += rng.randint(600, DAY)
+            why = rng.choice(_HOLDER).format(row["account_holder"])
+            history.append((at, "exception", None, None, self.staff.county_id, why))
+        for action in self._path(state):
+            at = _later(rng, at, *_STEPS[action])
+            why = None
+            if action in ("approve", "return"):
+                actor = rng.choice(reviewers)
+            elif action == "cancel":
+                actor = rng.choice(reviewers + [self.staff.county_id])
+            elif action == "withdraw" and source not in lifecycle.CLERK_EDIT_STATES:
+                actor = rng.choice(reviewers + [clerk])  # the township has the case
+            else:
+                actor = clerk
+            if action == "return":
+                why = rng.choice(_RETURN)
+            elif action == "withdraw":
+                why = _REREGISTER if rng.random() < 0.1 else rng.choice(_WITHDRAW)
+            elif action == "cancel":
+                why = rng.choice(_CANCEL)
+            target = lifecycle.BY_ACTION[action].target
+            history.append((at, action, source, target, actor, why))
+            source = target
+        return _fit_before(rng, history, self.until - 600)
 
     def _path(self, state: str) -> list[str]:
         rng = self.rng
@@ -470,25 +508,34 @@ def _unique(seen: set[str], make: Callable[[], str]) -> str:
 
 
 def _luhn_complete(body: str) -> str:
-    for check in "0123456789":
-        if luhn_ok(body + check):
-            return body + check
-    raise AssertionError("unreachable")
+    """``body`` with the Luhn check digit appended (the digits left of it are doubled in turn)."""
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str(-total % 10)
+
+
+def _office_hours(rng: random.Random, at: int) -> int:
+    """A moment between 08:30 and 17:30 Beijing time on the day of ``at``."""
+    local_day = (at + LOCAL_OFFSET) // DAY
+    return local_day * DAY - LOCAL_OFFSET + rng.randint(8 * 3600 + 1800, 17 * 3600 + 1800)
 
 
 def _later(rng: random.Random, at: int, min_days: int, max_days: int) -> int:
-    """A moment min..max days after ``at``, in office hours (Beijing time) when possible."""
-    local_day = (at + LOCAL_OFFSET) // DAY + rng.randint(min_days, max_days)
-    moment = local_day * DAY - LOCAL_OFFSET + rng.randint(8 * 3600 + 1800, 17 * 3600 + 1800)
+    """A moment min..max days after ``at``, in office hours when possible."""
+    moment = _office_hours(rng, at + rng.randint(min_days, max_days) * DAY)
     return moment if moment > at else at + rng.randint(300, 7200)
 
 
-def _fit_before(history: list[tuple[Any, ...]], limit: int) -> list[tuple[Any, ...]]:
-    """Squeeze a history that would run into the future between its start and ``limit``."""
+def _fit_before(rng: random.Random, history: list[tuple[Any, ...]], limit: int
+                ) -> list[tuple[Any, ...]]:
+    """Squeeze a history that would run into the future to end between its start and
+    ``limit``."""
     start, end = history[0][0], history[-1][0]
     if end <= limit:
         return history
-    span = max(limit - start, len(history))
+    span = max(int((limit - start) * rng.uniform(0.4, 1.0)), len(history))
     return [(start + (at - start) * span // (end - start) + i, *rest)
             for i, (at, *rest) in enumerate(history)]
 
@@ -503,6 +550,8 @@ def _write_cases(maker: CaseMaker, n: int, echo: Callable[[str], Any]) -> None:
     pending: list[tuple[Any, ...]] = []  # heap of (time, seq, household id, move, snapshot)
     seq = 0
     progress = _Progress(n, echo)
+    # ids given here so that events can refer to them without a RETURNING round trip per row
+    next_id = (db.session.scalar(select(func.max(Household.id))) or 0) + 1
     for start in range(0, n, CHUNK):
         rows, histories = [], []
         for slot in range(start, min(start + CHUNK, n)):
@@ -512,9 +561,11 @@ def _write_cases(maker: CaseMaker, n: int, echo: Callable[[str], Any]) -> None:
             row["bank_hash"] = keyed_hash("bank", row["bank_account"], key)
             rows.append(row)
             histories.append(history)
-        table = Household.__table__
-        ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                 rows).scalars().all()
+        ids = range(next_id, next_id + len(rows))
+        next_id += len(rows)
+        for hid, row in zip(ids, rows):
+            row["id"] = hid
+        db.session.execute(insert(Household.__table__), rows)
         for hid, row, history in zip(ids, rows, histories):
             snapshot = _snapshot(row, villages[row["village_id"]])
             for move in history:
@@ -524,6 +575,9 @@ def _write_cases(maker: CaseMaker, n: int, echo: Callable[[str], Any]) -> None:
         _flush_moves(pending, horizon, names)
         progress.update(len(rows))
     progress.finish()
+    if db.engine.dialect.name == "postgresql":  # explicit ids do not advance the sequence
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('households', 'id'), "
+                                "(SELECT max(id) FROM households))"))
 
 
 def _flush_moves(pending: list[tuple[Any, ...]], horizon: int | None,

@@ -115,17 +115,38 @@ POLICY: dict[str, list[Cell]] = {
 
 
 def _admin_only(ok: int = 200) -> Callable[[str, str], int]:
+    """Admin screens are system-wide: an admin anywhere may use them, nobody else; every
+    other role gets 403 before any lookup; anonymous users go to the login page."""
     return lambda role, scope: 302 if role == ANON else (ok if role == "admin" else 403)
 
 
-def _register_admin_policy() -> None:
-    """Admin screens are system-wide: an admin anywhere may use them, nobody else."""
-    from tests.access_admin_policy import ADMIN_POLICY  # the admin screens' own table
-    for endpoint, cells in ADMIN_POLICY(_admin_only).items():
-        POLICY[endpoint] = cells
+USER = lambda c: f"/admin/users/{c.other_user.id}"  # noqa: E731  the target: one finance grant
 
-
-_register_admin_policy()
+POLICY.update({
+    "admin.index": [Cell("GET", lambda c: "/admin/", _admin_only(302))],
+    "admin.users": [Cell("GET", lambda c: "/admin/users", _admin_only())],
+    "admin.create": [
+        Cell("GET", lambda c: "/admin/users/new", _admin_only(), name="form"),
+        Cell("POST", lambda c: "/admin/users/new", _admin_only(302), name="create",
+             data=lambda c: {"username": "matrix_new", "display_name": "新用户",
+                             "password": "temporary pass 2026", "role": "clerk",
+                             "area_id": str(c.world.village_a1.id)}),
+    ],
+    "admin.detail": [Cell("GET", USER, _admin_only())],
+    "admin.rename": [Cell("POST", lambda c: USER(c) + "/name", _admin_only(302),
+                          data=lambda c: {"display_name": "改名"})],
+    "admin.add_grant": [Cell("POST", lambda c: USER(c) + "/grants", _admin_only(302),
+                             data=lambda c: {"role": "auditor",
+                                             "area_id": str(c.world.county.id)})],
+    "admin.remove_grant": [Cell(
+        "POST", lambda c: f"{USER(c)}/grants/{c.other_user.grants[0].id}/remove",
+        _admin_only(302))],
+    "admin.disable": [Cell("POST", lambda c: USER(c) + "/disable", _admin_only(302))],
+    "admin.enable": [Cell("POST", lambda c: USER(c) + "/enable", _admin_only(302))],
+    "admin.unlock": [Cell("POST", lambda c: USER(c) + "/unlock", _admin_only(302))],
+    "admin.reset_password": [Cell("POST", lambda c: USER(c) + "/password", _admin_only(302),
+                                  data=lambda c: {"password": "temporary pass 2026"})],
+})
 
 CELLS = [(endpoint, i, role, scope)
          for endpoint, cells in POLICY.items() for i, _ in enumerate(cells)

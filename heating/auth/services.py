@@ -237,7 +237,8 @@ def _same_user(user: User, actor: Any) -> bool:
 
 
 def generate_password(username: str = "") -> str:
-    """A random temporary password (4 groups of 4 from 56 symbols: about 92 bits) that passes the policy."""
+    """A random temporary password that passes the policy: 4 groups of 4 characters from 56
+    unambiguous symbols (about 92 bits)."""
     while True:
         raw = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(16))
         password = "-".join(raw[i:i + 4] for i in range(0, 16, 4))
@@ -265,7 +266,8 @@ def grantable_areas() -> list[Area]:
 
 
 def username_taken(username: str) -> bool:
-    return db.session.scalar(select(User.id).where(User.username == username.strip())) is not None
+    found = db.session.scalar(select(User.id).where(User.username == username.strip()))
+    return found is not None
 
 
 def create_account(username: str, display_name: str, password: str, role: str,

@@ -44,8 +44,11 @@ def install_session_rules(app: Flask) -> None:
         last = session.get("last_active")
         idle = current_app.config["IDLE_TIMEOUT"].total_seconds()
         if last is not None and now - float(last) > idle:
+            lang = session.get("lang")
             logout_user()
             session.clear()
+            if lang:
+                session["lang"] = lang
             flash(_l("You were logged out after %(m)d minutes without activity.",
                      m=int(idle // 60)), "info")
             return redirect(url_for("auth.login", next=request.full_path

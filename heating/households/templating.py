@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from heating.auth import permissions
 from heating.households.lifecycle import STATES
-from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, PREVIOUS_HEATING
+from heating.households.models import (CONVERSION_TYPES, DEVICE_KINDS, DEVICE_KINDS_BY_TYPE,
+                                       PREVIOUS_HEATING)
 
 
 def install_domain_globals(app: Flask) -> None:
@@ -17,4 +18,5 @@ def install_domain_globals(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         can=can, STATES=STATES, CONVERSION_TYPES=CONVERSION_TYPES, DEVICE_KINDS=DEVICE_KINDS,
+        DEVICE_KINDS_BY_TYPE=DEVICE_KINDS_BY_TYPE,
         PREVIOUS_HEATING=PREVIOUS_HEATING)
