@@ -29,8 +29,8 @@ class AuditFilterForm(FlaskForm):
     object_type = StringField(_l("Object type"), validators=[Optional()])
     object_id = StringField(_l("Object id"), validators=[Optional()])
     action = StringField(_l("Action"), validators=[Optional()])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_l("Date from"), validators=[Optional()])
+    date_to = DateField(_l("Date to"), validators=[Optional()])
 
 
 @bp.route("/")

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, render_template, request
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -47,21 +47,23 @@ def install_template_helpers(app: Flask) -> None:
 
 
 ERROR_TEXT = {
-    400: ("Bad request", "The request could not be understood. Go back and try again."),
-    403: ("Not allowed", "Your role does not allow this action on this record."),
-    404: ("Not found", "There is no such page or record, or it is outside your area."),
-    405: ("Not allowed", "This address cannot be used that way."),
-    413: ("File too large", "The upload is larger than allowed (25 MB per request). "
-          "Reduce the file size and try again."),
-    500: ("System error", "Something went wrong on our side. Nothing was saved. "
-          "Try again; if it happens again, tell the system administrator."),
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    403: (_l("Not allowed"), _l("Your role does not allow this action on this record.")),
+    404: (_l("Not found"),
+          _l("There is no such page or record, or it is outside your area.")),
+    405: (_l("Not allowed"), _l("This address cannot be used that way.")),
+    413: (_l("File too large"), _l("The upload is larger than allowed (25 MB per request). "
+                                   "Reduce the file size and try again.")),
+    500: (_l("System error"), _l("Something went wrong on our side. Nothing was saved. "
+                                 "Try again; if it happens again, tell the system "
+                                 "administrator.")),
 }
 
 
 def _error_page(code: int, detail: str | None = None) -> tuple[str, int]:
     title, text = ERROR_TEXT.get(code, ERROR_TEXT[400])
-    return render_template("errors/error.html", code=code, title=_(title),
-                           text=detail or _(text)), code
+    return render_template("errors/error.html", code=code, title=title,
+                           text=detail or text), code
 
 
 def install_error_pages(app: Flask) -> None:

@@ -122,10 +122,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("payment_fail", "rostered", "payment_failed", {"finance"}, _l("Record failed payment"),
        reason_required=True),
     _t("repay", "payment_failed", "rostered", {"finance"}, _l("Put on re-pay roster")),
-    _t("withdraw", OPEN_STATES, "withdrawn", {"clerk", "reviewer"}, _l("Withdraw"),
+    _t("withdraw", OPEN_STATES, "withdrawn", {"clerk", "reviewer"}, _l("Withdraw case"),
        reason_required=True, in_ui=True, style="danger",
        confirm=_l("Withdraw this case at the household's request? This cannot be undone.")),
-    _t("cancel", OPEN_STATES, "cancelled", {"reviewer", "county"}, _l("Cancel"),
+    _t("cancel", OPEN_STATES, "cancelled", {"reviewer", "county"}, _l("Cancel case"),
        reason_required=True, in_ui=True, style="danger",
        confirm=_l("Cancel this case (death, demolition, fraud)? This cannot be undone.")),
 )
