@@ -47,5 +47,8 @@ test: $(VENV)/.dev translations
 bench: $(VENV)/.dev translations
 	$(BIN)/python -m bench
 
+lint: $(VENV)/.dev
+	$(BIN)/ruff check heating tests bench config.py wsgi.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

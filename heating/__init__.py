@@ -18,11 +18,10 @@ from heating.cli import register
 from heating.core.db import configure_engine
 from heating.core.i18n import select_locale, select_timezone
 from heating.core.redact import install_log_redaction
-from heating.core.web import install_error_pages
-from heating.core.web import install_write_intent, install_template_helpers
+from heating.core.web import install_error_pages, install_template_helpers, install_write_intent
 from heating.extensions import babel, csrf, db, login_manager, migrate
-from heating.households.views import bp as households_bp
 from heating.households.templating import install_domain_globals
+from heating.households.views import bp as households_bp
 from heating.main import bp as main_bp
 
 

@@ -1,12 +1,14 @@
 """Shared fixtures: a small fictional county and logins per role."""
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale, gettext
 
 from heating.areas.models import Area
 from heating.auth.models import User
@@ -94,3 +96,14 @@ def make_case(village: Area, creator: User, **kw: Any) -> Household:
 @pytest.fixture
 def case_factory(app: Flask) -> Callable[..., Household]:
     return make_case
+
+
+def says(response, msgid, **kw):
+    """True when the page shows the message, in English or in the Chinese catalog (whichever
+    the locale in force renders)."""
+    body = html.unescape(response.get_data(as_text=True))
+    renderings = set()
+    for locale in ("en", "zh_Hans_CN"):
+        with force_locale(locale):
+            renderings.add(gettext(msgid, **kw))
+    return any(text in body for text in renderings)

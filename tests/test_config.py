@@ -51,6 +51,7 @@ def test_demo_data_refused_in_production(app, monkeypatch):
 
 def test_sqlite_pragmas_and_immediate_writers(app):
     from sqlalchemy import text
+
     from heating.extensions import db
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
@@ -60,6 +61,7 @@ def test_sqlite_pragmas_and_immediate_writers(app):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
     statements = []
     from sqlalchemy import event
+
     from heating.core.db import writing
 
     @event.listens_for(db.engine, "before_cursor_execute")

@@ -16,7 +16,6 @@ from heating.audit.models import AuditEvent
 from heating.auth import permissions
 from heating.core.i18n import LOCAL_TZ
 from heating.core.pagination import keyset_page, prefix_range
-from heating.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -16,11 +16,20 @@ from sqlalchemy.exc import IntegrityError
 
 from heating.areas.models import Area
 from heating.auth import permissions, services
-from heating.auth.admin_forms import (LEVEL_LABELS, ROLE_LABELS, CreateUserForm, DisplayNameForm,
-                                      GrantForm, ResetPasswordForm, UserSearchForm, area_choices)
+from heating.auth.admin_forms import (
+    LEVEL_LABELS,
+    ROLE_LABELS,
+    CreateUserForm,
+    DisplayNameForm,
+    GrantForm,
+    ResetPasswordForm,
+    UserSearchForm,
+    area_choices,
+)
 from heating.auth.forms import EmptyForm
 from heating.auth.models import RoleGrant, User
 from heating.core.db import now_utc
+from heating.core.web import attach_error
 from heating.extensions import db, login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -50,15 +59,6 @@ def load_user(user_id: int) -> User:
 def _with_areas(form: Any) -> Any:
     form.area_id.choices = area_choices(services.grantable_areas())
     return form
-
-
-def _attach(form: Any, err: services.AccountError) -> None:
-    """A service's refusal shown on its field, or as a message when it names none."""
-    field = getattr(form, err.field, None) if err.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [err.message]
-    else:
-        flash(err.message, "error")
 
 
 def _password_shown_once(user: User, password: str) -> Any:
@@ -98,7 +98,7 @@ def create() -> Any:
             db.session.commit()
         except services.AccountError as err:
             db.session.rollback()
-            _attach(form, err)
+            attach_error(form, err)
         except IntegrityError:
             db.session.rollback()  # someone created the same user name a moment ago
             form.username.errors = [_("The user name %(u)s is taken.", u=form.username.data)]
@@ -134,7 +134,7 @@ def rename(user_id: int) -> Any:
             db.session.commit()
         except services.AccountError as err:
             db.session.rollback()
-            _attach(form, err)
+            attach_error(form, err)
         else:
             flash(_("Display name saved."), "success")
             return redirect(url_for("admin.detail", user_id=user.id))
@@ -152,7 +152,7 @@ def add_grant(user_id: int) -> Any:
             db.session.commit()
         except services.AccountError as err:
             db.session.rollback()
-            _attach(form, err)
+            attach_error(form, err)
         except IntegrityError:
             db.session.rollback()  # the same grant was added concurrently
             form.area_id.errors = [_("%(u)s already holds this role over this area.",
@@ -219,7 +219,7 @@ def reset_password(user_id: int) -> Any:
             db.session.commit()
         except services.AccountError as err:
             db.session.rollback()
-            _attach(form, err)
+            attach_error(form, err)
         else:
             if form.generate.data:
                 return _password_shown_once(user, password)

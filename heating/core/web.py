@@ -6,8 +6,10 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask import Flask, flash, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -38,6 +40,16 @@ def safe_next(target: str | None, default: str) -> str:
             or "\\" in target or any(ord(c) < 32 for c in target)):
         return default
     return target
+
+
+def attach_error(form: Any, err: Any) -> None:
+    """A service's refusal (anything with ``.message`` and ``.field``) shown on its form
+    field, or as a flashed message when it names no field of this form."""
+    field = getattr(form, err.field, None) if getattr(err, "field", None) else None
+    if field is not None:
+        field.errors = list(field.errors) + [err.message]
+    else:
+        flash(err.message, "error")
 
 
 def install_template_helpers(app: Flask) -> None:

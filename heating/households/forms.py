@@ -7,17 +7,39 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DecimalField, HiddenField, IntegerField, SelectField,
-                     StringField, TextAreaField)
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
-                                ValidationError)
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from heating.core.i18n import local_today
-from heating.core.ids import (InvalidValue, canonical_bank_account, canonical_id_number,
-                              canonical_mobile, luhn_ok)
+from heating.core.ids import (
+    InvalidValue,
+    canonical_bank_account,
+    canonical_id_number,
+    canonical_mobile,
+    luhn_ok,
+)
 from heating.households.lifecycle import STATES
-from heating.households.models import (CONVERSION_TYPES, DEVICE_KINDS, DEVICE_KINDS_BY_TYPE,
-                                       PREVIOUS_HEATING)
+from heating.households.models import (
+    CONVERSION_TYPES,
+    DEVICE_KINDS,
+    DEVICE_KINDS_BY_TYPE,
+    PREVIOUS_HEATING,
+)
 
 
 def _canonical(fn: Any) -> Any:

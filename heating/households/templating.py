@@ -8,8 +8,12 @@ from flask_login import current_user
 
 from heating.auth import permissions
 from heating.households.lifecycle import STATES
-from heating.households.models import (CONVERSION_TYPES, DEVICE_KINDS, DEVICE_KINDS_BY_TYPE,
-                                       PREVIOUS_HEATING)
+from heating.households.models import (
+    CONVERSION_TYPES,
+    DEVICE_KINDS,
+    DEVICE_KINDS_BY_TYPE,
+    PREVIOUS_HEATING,
+)
 
 
 def install_domain_globals(app: Flask) -> None:

@@ -12,10 +12,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from heating.areas.models import Area
 from heating.auth import permissions
+from heating.core.web import attach_error
 from heating.extensions import db
 from heating.households import lifecycle, queries, services
-from heating.households.forms import (HouseholdForm, ReasonForm, RevealForm, SearchForm,
-                                      default_programme_year)
+from heating.households.forms import (
+    HouseholdForm,
+    ReasonForm,
+    RevealForm,
+    SearchForm,
+    default_programme_year,
+)
 from heating.households.models import Household
 
 bp = Blueprint("households", __name__, url_prefix="/households")
@@ -90,7 +96,7 @@ def create() -> Any:
             db.session.commit()
         except services.CaseError as err:
             db.session.rollback()
-            _attach(form, err)
+            attach_error(form, err)
         except IntegrityError:
             db.session.rollback()  # a concurrent registration of the same ID number won
             form.id_number.errors = [_("This ID number already has an active case.")]
@@ -99,14 +105,6 @@ def create() -> Any:
                     "complete."), "success")
             return redirect(url_for("households.detail", case_id=hh.id))
     return render_template("households/form.html", form=form, case=None, mode="create")
-
-
-def _attach(form: HouseholdForm, err: services.CaseError) -> None:
-    field = getattr(form, err.field, None) if err.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [err.message]
-    else:
-        flash(err.message, "error")
 
 
 @bp.route("/<int:case_id>")
@@ -168,7 +166,7 @@ def edit(case_id: int) -> Any:
             return _conflict(hh, form, mode)
         except services.CaseError as err:
             db.session.rollback()
-            _attach(form, err)
+            attach_error(form, err)
         except IntegrityError:
             db.session.rollback()
             form.id_number.errors = [_("This ID number already has an active case.")]

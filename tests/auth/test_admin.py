@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
-from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
@@ -20,20 +19,12 @@ from heating.core.db import now_utc
 from heating.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import AreaFactory
-from tests.fixtures import PASSWORD, log_in, make_user
+from tests.fixtures import PASSWORD, log_in, make_user, says
 
 NON_ADMIN_ROLES = ("clerk", "reviewer", "inspector", "finance", "county", "auditor")
 TEMP = "temporary pass 2026"
 
 
-def says(response, msgid, **kw):
-    """The page shows the message (English, or the Chinese catalog's rendering of it)."""
-    body = html.unescape(response.get_data(as_text=True))
-    renderings = set()
-    for locale in ("en", "zh_Hans_CN"):
-        with force_locale(locale):
-            renderings.add(gettext(msgid, **kw))
-    return any(text in body for text in renderings)
 
 
 def error_on(response, field):

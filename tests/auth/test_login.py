@@ -2,14 +2,12 @@
 rules of the issue), proved through the real login form."""
 from __future__ import annotations
 
-import html
 import threading
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from flask_babel import force_locale, gettext
 from flask_login.utils import encode_cookie
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
@@ -20,20 +18,11 @@ from heating.auth.models import User
 from heating.core.db import now_utc
 from heating.extensions import db
 from tests.conftest import csrf_token, make_app
-from tests.fixtures import PASSWORD, log_in, make_user
+from tests.fixtures import PASSWORD, log_in, make_user, says
 
 NEW_PASSWORD = "a brand new passphrase"
 
 
-def says(response, msgid, **kw):
-    """True when the page shows the message, in English or in the Chinese catalog (whichever
-    the locale in force renders: the catalog is filled independently of these tests)."""
-    body = html.unescape(response.get_data(as_text=True))
-    renderings = set()
-    for locale in ("en", "zh_Hans_CN"):
-        with force_locale(locale):
-            renderings.add(gettext(msgid, **kw))
-    return any(text in body for text in renderings)
 
 
 WRONG = "Wrong user name or password."

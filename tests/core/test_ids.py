@@ -6,7 +6,8 @@ algorithms (GB 11643, Luhn), not the code under test.
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from heating.core.ids import (
     InvalidValue,

@@ -16,7 +16,7 @@ def rows(body: str) -> int:
 
 def test_list_is_scoped_and_counts_per_state(client, world):
     clerk_a = make_user("clerk", world.village_a1)
-    for i in range(3):
+    for _ in range(3):
         make_case(world.village_a1, clerk_a)
     make_case(world.village_a1, clerk_a, state="submitted")
     make_case(world.village_b1, make_user("clerk", world.village_b1), head_name="外村人")
