@@ -249,26 +249,31 @@ def person_name(rng: random.Random, male: bool) -> str:
     return surname + given
 
 
-def _build_users(rng: random.Random, county: Area, villages: list[Village], at: int) -> Staff:
-    """Users and grants as ``auth.services.create_user`` / ``grant_role`` write them (one
-    password hash shared by all: hashing once per user would cost seconds)."""
+def _staff_plan(rng: random.Random, county: Area, villages: list[Village]
+                ) -> list[tuple[str, list[tuple[str, int]]]]:
+    """(username, [(role, area id)]) for everyone: county staff, a reviewer and an inspector
+    per township (in the first also a staffer holding both), a clerk for every village."""
     towns = sorted({v.township.id: v.township for v in villages}.values(), key=lambda a: a.code)
-    plan: list[tuple[str, list[tuple[str, int]]]] = [
-        ("admin", [("admin", county.id)]), ("county", [("county", county.id)]),
-        ("auditor", [("auditor", county.id)]), ("finance", [("finance", county.id)])]
+    plan = [(role, [(role, county.id)]) for role in ("admin", "county", "auditor", "finance")]
     for n, town in enumerate(towns, start=1):
         plan.append((f"reviewer{n:02d}", [("reviewer", town.id)]))
         plan.append((f"inspector{n:02d}", [("inspector", town.id)]))
     plan.append(("reviewer_inspector", [("reviewer", towns[0].id), ("inspector", towns[0].id)]))
     first_two = {towns[0].id, towns[1].id}
-    i, clerk_villages = 0, []
-    while i < len(villages):
+    i, n = 0, 0
+    while i < len(villages):  # one village a clerk in the first two townships, else 2 or 3
         take = 1 if villages[i].township.id in first_two else rng.choice((2, 2, 3))
         group = [v for v in villages[i:i + take] if v.township.id == villages[i].township.id]
-        clerk_villages.append(group)
-        i += len(group)
-    for n, group in enumerate(clerk_villages, start=1):
+        n += 1
         plan.append((f"clerk{n:03d}", [("clerk", v.id) for v in group]))
+        i += len(group)
+    return plan
+
+
+def _build_users(rng: random.Random, county: Area, villages: list[Village], at: int) -> Staff:
+    """Users and grants as ``auth.services.create_user`` / ``grant_role`` write them, audit
+    rows included (one password hash shared by all: hashing per user would cost seconds)."""
+    plan = _staff_plan(rng, county, villages)
     password = hash_password(DEMO_PASSWORD)
     when = _ts(at)
     users = [User(username=name, display_name=person_name(rng, rng.random() < 0.6),
@@ -276,31 +281,28 @@ def _build_users(rng: random.Random, county: Area, villages: list[Village], at: 
                   active=True, created_at=when, updated_at=when) for name, _ in plan]
     db.session.add_all(users)
     db.session.flush()
-    audit, step = [], 0
+    audit: list[dict[str, Any]] = []
     for user, (name, grants) in zip(users, plan):
-        step += 1
-        audit.append(_audit(at + step, None, "user.created", user.id, name,
+        audit.append(_audit(at + 1 + len(audit), None, "user.created", user.id, name,
                             after={"username": name, "display_name": user.display_name},
                             object_type="user"))
         for role, area_id in grants:
-            step += 1
             db.session.add(RoleGrant(user_id=user.id, role=role, area_id=area_id))
-            audit.append(_audit(at + step, None, "user.role_granted", user.id,
+            audit.append(_audit(at + 1 + len(audit), None, "user.role_granted", user.id,
                                 f"{name}: {role} @ area {area_id}",
                                 after={"role": role, "area_id": area_id}, object_type="user"))
     db.session.flush()
     db.session.execute(insert(AuditEvent.__table__), audit)
-    by_id = {u.username: u.id for u in users}
-    for name, grants in plan:
-        for role, area_id in grants:
-            if role == "clerk":
-                next(v for v in villages if v.id == area_id).clerk_ids.append(by_id[name])
+    ids = {u.username: u.id for u in users}
+    by_village = {v.id: v for v in villages}
     reviewers: dict[int, list[int]] = {}
     for name, grants in plan:
         for role, area_id in grants:
-            if role == "reviewer":
-                reviewers.setdefault(area_id, []).append(by_id[name])
-    return Staff({u.id: u.username for u in users}, by_id["county"], reviewers)
+            if role == "clerk":
+                by_village[area_id].clerk_ids.append(ids[name])
+            elif role == "reviewer":
+                reviewers.setdefault(area_id, []).append(ids[name])
+    return Staff({u.id: u.username for u in users}, ids["county"], reviewers)
 
 
 def _dump(values: dict[str, Any] | None) -> str | None:
