@@ -67,11 +67,15 @@ class Household(TimestampMixin, db.Model):
               sqlite_where=text(_INACTIVE_SQL), postgresql_where=text(_INACTIVE_SQL)),
         Index("ix_households_state_id", "state", "id"),
         Index("ix_households_county_state_id", "county_id", "state", "id"),
-        Index("ix_households_township_state_id", "township_id", "state", "id"),
+        # county_id inside: a county user's scope clause is answered from the index alone
+        Index("ix_households_township_state_county_id", "township_id", "state", "county_id",
+              "id"),
         Index("ix_households_village_state_id", "village_id", "state", "id"),
         Index("ix_households_head_name", "head_name"),
         Index("ix_households_phone", "phone"),
         Index("ix_households_bank_hash", "bank_hash"),
+        # the partial unique index serves only queries that repeat its WHERE: search needs this
+        Index("ix_households_id_hash", "id_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,3 +238,23 @@ class CaseEvent(db.Model):
 
     household: Mapped[Household] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class HouseholdCount(db.Model):
+    """Number of cases per village, programme year, conversion type and state.
+
+    Maintained by database triggers on ``households`` (see migration 0002), so every writer —
+    services, bulk loads, demo data — keeps it right without thinking about it; read by the
+    list's counts per state, which would otherwise count the whole county on every page.
+    Never written by the application.
+    """
+
+    __tablename__ = "household_counts"
+
+    village_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    programme_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversion_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    township_id: Mapped[int] = mapped_column(Integer, index=True)
+    county_id: Mapped[int] = mapped_column(Integer, index=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from heating.areas.models import Area
 from heating.auth import permissions
@@ -12,7 +13,7 @@ from heating.core.ids import InvalidValue, canonical_id_number, normalize
 from heating.core.lookup import keyed_hash
 from heating.core.pagination import Page, keyset_page, prefix_range
 from heating.extensions import db
-from heating.households.models import Household
+from heating.households.models import Household, HouseholdCount
 
 
 @dataclass
@@ -57,13 +58,34 @@ def filtered(user: Any, f: Filters, *, with_state: bool = True) -> Any:
 
 
 def page(user: Any, f: Filters, after: int | None, size: int) -> Page:
-    return keyset_page(filtered(user, f), Household.id, after, size)
+    # the list shows each row's village and township: load them with the rows, not one by one
+    query = filtered(user, f).options(joinedload(Household.village),
+                                      joinedload(Household.township))
+    return keyset_page(query, Household.id, after, size)
 
 
 def counts_by_state(user: Any, f: Filters) -> dict[str, int]:
-    base = filtered(user, f, with_state=False).with_only_columns(
-        Household.state, func.count()).group_by(Household.state)
-    return {state: n for state, n in db.session.execute(base).all()}
+    """Cases per state for the list's filters (state itself left out).
+
+    Without a search the answer comes from ``household_counts`` (kept by triggers): a few
+    hundred rows instead of counting the county's cases on every page.
+    """
+    if f.q:
+        base = filtered(user, f, with_state=False).with_only_columns(
+            Household.state, func.count()).group_by(Household.state)
+        return {state: n for state, n in db.session.execute(base).all()}
+    query = (select(HouseholdCount.state, func.sum(HouseholdCount.n))
+             .where(permissions.scope_clause(HouseholdCount, user))
+             .group_by(HouseholdCount.state))
+    if f.township:
+        query = query.where(HouseholdCount.township_id == f.township)
+    if f.village:
+        query = query.where(HouseholdCount.village_id == f.village)
+    if f.conversion_type:
+        query = query.where(HouseholdCount.conversion_type == f.conversion_type)
+    if f.year:
+        query = query.where(HouseholdCount.programme_year == f.year)
+    return {state: int(n) for state, n in db.session.execute(query).all() if n}
 
 
 def visible_townships(user: Any) -> list[Area]:
@@ -102,6 +124,15 @@ def visible_villages(user: Any, township_id: int | None = None,
     if township_id:
         query = query.where(Area.parent_id == township_id)
     return list(db.session.scalars(query.order_by(Area.code)))
+
+
+def village_filter_options(user: Any, township_id: int) -> list[Area]:
+    """Villages for the list's filter: those of the chosen township, or — for users whose
+    scope is a few villages only — their own; a county user picks a township first."""
+    scope = permissions.scope_for(user, permissions.PERMISSIONS["household.view"])
+    if township_id or not (scope.counties or scope.townships):
+        return visible_villages(user, township_id or None)
+    return []
 
 
 def my_work(user: Any, limit: int = 50) -> dict[str, list[Household]]:

@@ -22,7 +22,7 @@ from heating.households.forms import (
     SearchForm,
     default_programme_year,
 )
-from heating.households.models import Household
+from heating.households.models import CONVERSION_TYPES, Household
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 
@@ -52,16 +52,21 @@ def index() -> Any:
     if f.state not in lifecycle.STATES:
         f.state = ""
     townships = queries.visible_townships(current_user)
-    villages = queries.visible_villages(current_user, f.township or None)
+    villages = queries.village_filter_options(current_user, f.township)
     form.township.choices = [(0, _("All townships"))] + [(t.id, t.name) for t in townships]
-    form.village.choices = [(0, _("All villages"))] + [(v.id, v.name) for v in villages]
+    form.village.choices = [(0, _("All villages") if villages else
+                             _("Choose a township first"))] + [(v.id, v.name) for v in villages]
     result = queries.page(current_user, f, _int(request.args.get("after")),
                           current_app.config["PAGE_SIZE"])
     counts = queries.counts_by_state(current_user, f)
-    crumbs = _breadcrumb(f)
     args = {k: v for k, v in request.args.items() if k != "after" and v}
-    return render_template("households/list.html", form=form, page=result, counts=counts,
-                           total=sum(counts.values()), crumbs=crumbs, args=args, filters=f)
+    return render_template(
+        "households/list.html", form=form, page=result, counts=counts,
+        total=sum(counts.values()), crumbs=_breadcrumb(f), args=args, filters=f,
+        # computed once per page, not once per row
+        full_id=permissions.scope_for(current_user, permissions.PERMISSIONS["household.full_id"]),
+        state_labels={k: str(v) for k, v in lifecycle.STATES.items()},
+        type_labels={k: str(v) for k, v in CONVERSION_TYPES.items()})
 
 
 def _int(value: Any) -> int:
