@@ -22,8 +22,8 @@ from sqlalchemy import event, select
 
 from bench.data import bench_app
 from heating.areas.models import Area
-from heating.core.redact import redact
 from heating.auth.models import User
+from heating.core.redact import redact
 from heating.extensions import db
 from heating.households.models import Household
 
@@ -180,10 +180,10 @@ def run(path: Path, reps: int = 30, warmup: int = 5) -> dict[str, Any]:
             _replay(floor_conn, statements)
         # interleaved, so that a busy neighbour on the machine slows both alike
         for _ in range(reps):
-            wall, cpu = _time(lambda: _check(client.get(url), url))
+            wall, cpu = _time(lambda u=url: _check(client.get(u), u))
             figure.server_ms.append(wall)
             figure.server_cpu_ms.append(cpu)
-            wall, cpu = _time(lambda: _replay(floor_conn, statements))
+            wall, cpu = _time(lambda s=statements: _replay(floor_conn, s))
             figure.floor_ms.append(wall)
             figure.floor_cpu_ms.append(cpu)
         figure.statements = _per_statement(floor_conn, statements, max(5, reps // 3))

@@ -108,16 +108,26 @@ def require(user: Any, perm: str, obj: Any = None) -> None:
         abort(403)
 
 
-def scope_clause(model: Any, user: Any, perm: str = "household.view") -> ColumnElement[bool]:
-    """WHERE clause restricting ``model`` (with village/township/county ids) to the user's scope."""
+def scope_clause(model: Any, user: Any, perm: str = "household.view", *,
+                 indexed: bool = True) -> ColumnElement[bool]:
+    """WHERE clause restricting ``model`` (with village/township/county ids) to the user's scope.
+
+    ``indexed=False`` writes the area columns as ``col + 0`` so the planner cannot pick a
+    scope index over a more selective search predicate (SQLite without statistics would scan
+    the whole county for an ID-number search otherwise).
+    """
     scope = scope_for(user, PERMISSIONS[perm])
+
+    def col(column: Any) -> Any:
+        return column if indexed else column + 0
+
     parts = []
     if scope.counties:
-        parts.append(model.county_id.in_(sorted(scope.counties)))
+        parts.append(col(model.county_id).in_(sorted(scope.counties)))
     if scope.townships:
-        parts.append(model.township_id.in_(sorted(scope.townships)))
+        parts.append(col(model.township_id).in_(sorted(scope.townships)))
     if scope.villages:
-        parts.append(model.village_id.in_(sorted(scope.villages)))
+        parts.append(col(model.village_id).in_(sorted(scope.villages)))
     return or_(*parts) if parts else false()
 
 

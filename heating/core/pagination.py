@@ -15,11 +15,14 @@ class Page:
     next_after: int | None
 
 
-def keyset_page(query: Select[Any], id_column: Any, after: int | None, size: int) -> Page:
-    """Rows ordered newest first by ``id_column``; ``after`` is the last id already shown."""
+def keyset_page(query: Select[Any], id_column: Any, after: int | None, size: int, *,
+                entities: bool = True) -> Page:
+    """Rows ordered newest first by ``id_column``; ``after`` is the last id already shown.
+    ``entities=False`` for a column select: the page holds plain rows (with an ``id``)."""
     if after:
         query = query.where(id_column < after)
-    rows = db.session.scalars(query.order_by(id_column.desc()).limit(size + 1)).all()
+    query = query.order_by(id_column.desc()).limit(size + 1)
+    rows = (db.session.scalars(query) if entities else db.session.execute(query)).all()
     more = len(rows) > size
     rows = rows[:size]
     return Page(rows, rows[-1].id if more and rows else None)

@@ -142,6 +142,12 @@ class Household(TimestampMixin, db.Model):
         self._id_number = canonical
         self.id_hash = keyed_hash("id", canonical)
 
+    @staticmethod
+    def id_number_from_column(stored: str) -> str:
+        """The ID number from a raw column value read by a column query (lists): the same
+        conversion the accessor does, so a later at-rest encryption changes only this class."""
+        return stored
+
     @property
     def bank_account(self) -> str | None:
         return self._bank_account

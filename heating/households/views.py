@@ -53,6 +53,9 @@ def index() -> Any:
         f.state = ""
     townships = queries.visible_townships(current_user)
     villages = queries.village_filter_options(current_user, f.township)
+    # labels translated once per page, not once per row or option
+    state_labels = {k: str(v) for k, v in lifecycle.STATES.items()}
+    form.state.choices = [("", _("All states"))] + list(state_labels.items())
     form.township.choices = [(0, _("All townships"))] + [(t.id, t.name) for t in townships]
     form.village.choices = [(0, _("All villages") if villages else
                              _("Choose a township first"))] + [(v.id, v.name) for v in villages]
@@ -63,10 +66,7 @@ def index() -> Any:
     return render_template(
         "households/list.html", form=form, page=result, counts=counts,
         total=sum(counts.values()), crumbs=_breadcrumb(f), args=args, filters=f,
-        # computed once per page, not once per row
-        full_id=permissions.scope_for(current_user, permissions.PERMISSIONS["household.full_id"]),
-        state_labels={k: str(v) for k, v in lifecycle.STATES.items()},
-        type_labels={k: str(v) for k, v in CONVERSION_TYPES.items()})
+        state_labels=state_labels, type_labels={k: str(v) for k, v in CONVERSION_TYPES.items()})
 
 
 def _int(value: Any) -> int:
