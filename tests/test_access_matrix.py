@@ -10,7 +10,10 @@ county-wide roles: another county).
 """
 from __future__ import annotations
 
+import importlib
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -147,6 +150,19 @@ POLICY.update({
     "admin.reset_password": [Cell("POST", lambda c: USER(c) + "/password", _admin_only(302),
                                   data=lambda c: {"password": "temporary pass 2026"})],
 })
+
+def _load_domain_policies() -> None:
+    """Each later capability keeps its cells in ``tests/access_policies/<domain>.py`` with a
+    ``cells(h)`` function (``h`` is this module) returning {endpoint: [Cell, ...]}."""
+    folder = Path(__file__).resolve().parent / "access_policies"
+    for path in sorted(folder.glob("[a-z]*.py")):
+        module = importlib.import_module(f"tests.access_policies.{path.stem}")
+        for endpoint, cells in module.cells(sys.modules[__name__]).items():
+            assert endpoint not in POLICY, f"two policies for {endpoint}"
+            POLICY[endpoint] = cells
+
+
+_load_domain_policies()
 
 CELLS = [(endpoint, i, role, scope)
          for endpoint, cells in POLICY.items() for i, _ in enumerate(cells)

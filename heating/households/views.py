@@ -55,6 +55,7 @@ def index() -> Any:
     villages = queries.village_filter_options(current_user, f.township)
     # labels translated once per page, not once per row or option
     state_labels = {k: str(v) for k, v in lifecycle.STATES.items()}
+    type_labels = {k: str(v) for k, v in CONVERSION_TYPES.items()}
     form.state.choices = [("", _("All states"))] + list(state_labels.items())
     form.township.choices = [(0, _("All townships"))] + [(t.id, t.name) for t in townships]
     form.village.choices = [(0, _("All villages") if villages else
@@ -66,7 +67,8 @@ def index() -> Any:
     return render_template(
         "households/list.html", form=form, page=result, counts=counts,
         total=sum(counts.values()), crumbs=_breadcrumb(f), args=args, filters=f,
-        state_labels=state_labels, type_labels={k: str(v) for k, v in CONVERSION_TYPES.items()})
+        state_labels=state_labels, type_labels=type_labels,
+        type_choices=[("", _("All types"))] + list(type_labels.items()))
 
 
 def _int(value: Any) -> int:
