@@ -52,6 +52,10 @@ class Config:
     LOGIN_LOCK_MINUTES = 15
     PASSWORD_MIN_LENGTH = 12
     PAGE_SIZE = 50
+    #: uploads (import files, photos, documents) and issued PDFs live here, outside static/
+    STORAGE_DIR = os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage"))
+    #: bulk import files
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
     DEMO_DATA_ALLOWED = True
 
     def __init__(self) -> None:

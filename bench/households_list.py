@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from flask import Flask
 from sqlalchemy import event, select
 
-from bench.data import bench_app
+from bench.data import bench_app, database
 from heating.areas.models import Area
 from heating.auth.models import User
 from heating.core.redact import redact
@@ -162,7 +162,24 @@ def _time(call: Callable[[], Any]) -> tuple[float, float]:
     return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
 
 
-def run(path: Path, reps: int = 30, warmup: int = 5) -> dict[str, Any]:
+def add_arguments(parser: Any) -> None:
+    parser.add_argument("--households", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reps", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached database")
+    parser.add_argument("--database", type=Path, help="measure this SQLite file instead (a "
+                        "copy with an index added, say); it must hold the demo county")
+
+
+def run(args: Any) -> dict[str, Any]:
+    path = (args.database.resolve() if args.database
+            else database(args.households, args.seed, rebuild=args.rebuild))
+    result = measure(path, reps=args.reps)
+    result["database"] = path.name
+    return result
+
+
+def measure(path: Path, reps: int = 30, warmup: int = 5) -> dict[str, Any]:
     app = bench_app(path)
     client = app.test_client()
     with app.app_context():

@@ -20,6 +20,8 @@ from heating.core.i18n import select_locale, select_timezone
 from heating.core.redact import install_log_redaction
 from heating.core.web import install_error_pages, install_template_helpers, install_write_intent
 from heating.extensions import babel, csrf, db, login_manager, migrate
+from heating.households.export_views import bp as exports_bp
+from heating.households.import_views import bp as imports_bp
 from heating.households.templating import install_domain_globals
 from heating.households.views import bp as households_bp
 from heating.main import bp as main_bp
@@ -65,7 +67,7 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for bp in (main_bp, auth_bp, admin_bp, households_bp, audit_bp):
+    for bp in (main_bp, auth_bp, admin_bp, households_bp, imports_bp, exports_bp, audit_bp):
         app.register_blueprint(bp)
 
 

@@ -14,6 +14,7 @@ from heating.auth.models import ROLES, User
 from heating.core.db import writing
 from heating.demo import build_demo, demo_logins
 from heating.extensions import db
+from heating.households.import_cli import register_import_cli
 
 
 def _password(from_stdin: bool, username: str) -> str:
@@ -23,6 +24,8 @@ def _password(from_stdin: bool, username: str) -> str:
 
 
 def register(app: Flask) -> None:
+    register_import_cli(app)
+
     @app.cli.command("load-areas")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     def load_areas_cmd(file: Path) -> None:

@@ -99,8 +99,8 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(db_url: str) -> Iterator[Flask]:
-    app = make_app(db_url)
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = make_app(db_url, STORAGE_DIR=str(tmp_path / "storage"))
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
