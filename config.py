@@ -1,7 +1,8 @@
 """Configuration: everything comes from environment variables with safe local defaults.
 
 ``HEATING_ENV`` picks the class (development | test | production).  Production refuses to
-start without ``SECRET_KEY``, ``LOOKUP_KEY`` and ``DATABASE_URL``; development generates secrets
+start without ``SECRET_KEY``, ``LOOKUP_KEY``, ``CERTIFICATE_KEY``, ``PUBLIC_BASE_URL`` and
+``DATABASE_URL``; development generates secrets
 once and keeps them under ``instance/`` so restarts do not log everybody out.
 """
 from __future__ import annotations
@@ -52,10 +53,29 @@ class Config:
     LOGIN_LOCK_MINUTES = 15
     PASSWORD_MIN_LENGTH = 12
     PAGE_SIZE = 50
+    #: reverse proxies in front of the app (nginx: 1); their X-Forwarded-* headers are trusted
+    #: so rate limits and audit rows see the client's address. 0 = none (never trust them).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     #: uploads (import files, photos, documents) and issued PDFs live here, outside static/
     STORAGE_DIR = os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage"))
     #: bulk import files
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    #: one photo or document (JPEG/PNG); a whole request is bounded by MAX_CONTENT_LENGTH
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    #: scanned documents a case needs before submission (kinds: application_scan, id_card,
+    #: bank_card), comma-separated; empty: none required.  In Python config it may also be a
+    #: dict from the 6-digit county code ("*" for the others) to a list of kinds.
+    REQUIRED_DOCUMENTS = tuple(k.strip() for k in os.environ.get("REQUIRED_DOCUMENTS", "")
+                               .split(",") if k.strip())
+    #: the public address printed on certificates: {PUBLIC_BASE_URL}/verify/<serial>?t=<token>
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    #: the issuing office printed at the foot of certificates ({county}: the county's name)
+    CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "{county}清洁取暖工作领导小组办公室")
+    #: public certificate checks per client address, "<n>/<second|minute|hour|day>"
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30/minute")
+    #: where the rate limiter counts: "memory" (one process; development, a single worker) or a
+    #: redis:// URL shared by several workers (needs the ``redis`` package installed)
+    RATELIMIT_STORAGE = os.environ.get("RATELIMIT_STORAGE", "memory")
     DEMO_DATA_ALLOWED = True
 
     def __init__(self) -> None:
@@ -63,6 +83,10 @@ class Config:
         #: key of the keyed hash (HMAC) used to look up and de-duplicate ID / bank numbers;
         #: separate from SECRET_KEY so rotating sessions never breaks the uniqueness index
         self.LOOKUP_KEY = os.environ.get("LOOKUP_KEY") or _instance_secret("lookup_key")
+        #: key of the token (HMAC of the serial) printed on certificates; separate from
+        #: SECRET_KEY so rotating sessions never voids a certificate already posted
+        self.CERTIFICATE_KEY = (os.environ.get("CERTIFICATE_KEY")
+                                or _instance_secret("certificate_key"))
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'heating.sqlite3'}"
         )
@@ -80,6 +104,7 @@ class TestConfig(Config):
     def __init__(self) -> None:
         self.SECRET_KEY = "test-secret"
         self.LOOKUP_KEY = "test-lookup"
+        self.CERTIFICATE_KEY = "test-certificate"
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite://")
 
 
@@ -90,11 +115,15 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
     def __init__(self) -> None:
-        missing = [n for n in ("SECRET_KEY", "LOOKUP_KEY", "DATABASE_URL") if not os.environ.get(n)]
+        required = ("SECRET_KEY", "LOOKUP_KEY", "CERTIFICATE_KEY", "PUBLIC_BASE_URL",
+                    "DATABASE_URL")
+        missing = [n for n in required if not os.environ.get(n)]
         if missing:
             raise ConfigError("production needs these environment variables: " + ", ".join(missing))
         self.SECRET_KEY = os.environ["SECRET_KEY"]
         self.LOOKUP_KEY = os.environ["LOOKUP_KEY"]
+        self.CERTIFICATE_KEY = os.environ["CERTIFICATE_KEY"]
+        self.PUBLIC_BASE_URL = os.environ["PUBLIC_BASE_URL"].rstrip("/")
         self.SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"]
 
 

@@ -14,16 +14,23 @@ from heating.audit.views import bp as audit_bp
 from heating.auth.admin_views import bp as admin_bp
 from heating.auth.session import install_session_rules
 from heating.auth.views import bp as auth_bp
+from heating.certificates.views import bp as certificates_bp
 from heating.cli import register
 from heating.core.db import configure_engine
 from heating.core.i18n import select_locale, select_timezone
 from heating.core.redact import install_log_redaction
-from heating.core.web import install_error_pages, install_template_helpers, install_write_intent
+from heating.core.web import (
+    install_error_pages,
+    install_proxy_fix,
+    install_template_helpers,
+    install_write_intent,
+)
 from heating.extensions import babel, csrf, db, login_manager, migrate
 from heating.households.export_views import bp as exports_bp
 from heating.households.import_views import bp as imports_bp
 from heating.households.templating import install_domain_globals
 from heating.households.views import bp as households_bp
+from heating.inspections.views import bp as inspections_bp
 from heating.main import bp as main_bp
 
 
@@ -67,11 +74,13 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for bp in (main_bp, auth_bp, admin_bp, households_bp, imports_bp, exports_bp, audit_bp):
+    for bp in (main_bp, auth_bp, admin_bp, households_bp, imports_bp, exports_bp, audit_bp,
+               inspections_bp, certificates_bp):
         app.register_blueprint(bp)
 
 
 def register_request_hooks(app: Flask) -> None:
+    install_proxy_fix(app)
     install_write_intent(app)
     install_domain_globals(app)
     install_session_rules(app)

@@ -15,6 +15,7 @@ from heating.core.db import writing
 from heating.demo import build_demo, demo_logins
 from heating.extensions import db
 from heating.households.import_cli import register_import_cli
+from heating.inspections.demo import extend_demo
 
 
 def _password(from_stdin: bool, username: str) -> str:
@@ -103,6 +104,7 @@ def register(app: Flask) -> None:
                                        "empty database")
         with writing():
             build_demo(households=households, seed=seed, echo=click.echo)
+            extend_demo(seed=seed, echo=click.echo)
 
     @app.cli.command("demo-logins")
     def demo_logins_cmd() -> None:

@@ -7,17 +7,22 @@ from config import ConfigError, load_config, normalise_database_url
 
 
 def test_production_needs_secrets_and_database(monkeypatch):
-    for name in ("SECRET_KEY", "LOOKUP_KEY", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "LOOKUP_KEY", "CERTIFICATE_KEY", "PUBLIC_BASE_URL",
+                 "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError) as err:
         load_config("production")
     assert "SECRET_KEY" in str(err.value) and "DATABASE_URL" in str(err.value)
+    assert "CERTIFICATE_KEY" in str(err.value) and "PUBLIC_BASE_URL" in str(err.value)
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("LOOKUP_KEY", "k" * 40)
+    monkeypatch.setenv("CERTIFICATE_KEY", "c" * 40)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://heating.example.gov.cn/")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/heating")
     config = load_config("production")
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/heating"
     assert config.DEMO_DATA_ALLOWED is False and config.SESSION_COOKIE_SECURE is True
+    assert config.PUBLIC_BASE_URL == "https://heating.example.gov.cn"
 
 
 def test_unknown_environment_refused():
@@ -74,3 +79,18 @@ def test_sqlite_pragmas_and_immediate_writers(app):
             conn.commit()
     ev.remove(db.engine, "before_cursor_execute", _log)
     assert "BEGIN IMMEDIATE" in statements
+
+
+def test_proxy_headers_trusted_only_when_configured(db_url):
+    from tests.conftest import make_app
+    plain = make_app(db_url)
+    proxied = make_app(db_url, TRUSTED_PROXIES=1)
+    seen = {}
+    for name, application in (("plain", plain), ("proxied", proxied)):
+        @application.get("/_ip_probe")
+        def probe():
+            from flask import request
+            return request.remote_addr or ""
+        seen[name] = application.test_client().get(
+            "/_ip_probe", headers={"X-Forwarded-For": "203.0.113.7"}).get_data(as_text=True)
+    assert seen == {"plain": "127.0.0.1", "proxied": "203.0.113.7"}

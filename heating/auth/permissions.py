@@ -33,6 +33,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "household.reveal_id": frozenset({"reviewer", "finance", "county", "auditor"}),
     "household.reveal_bank": frozenset({"reviewer", "finance", "county", "auditor"}),
     "household.reveal_phone": frozenset({"county", "auditor"}),
+    # installation, inspection, certificates
+    "installation.record": frozenset({"clerk"}),  # until the inspection passes
+    "inspection.assign": frozenset({"reviewer", "county"}),
+    "inspection.perform": frozenset({"inspector"}),
+    "certificate.download": ALL_CASE_ROLES,
+    "certificate.revoke": frozenset({"reviewer", "county"}),
+    "document.upload": frozenset({"clerk"}),
+    # printable paperwork: the application form for the household to sign
+    "household.print_application": frozenset({"clerk", "reviewer", "county"}),
     # the rest of the system
     "audit.view": frozenset({"auditor", "county"}),
     "user.manage": frozenset({"admin"}),

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from heating.core.db import write_intent
 from heating.core.i18n import LANGUAGE_NAMES, local
@@ -20,6 +21,14 @@ from heating.extensions import db
 log = logging.getLogger("heating")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Behind nginx, take the client address from X-Forwarded-For (only when configured)."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore
+                                x_host=hops)
 
 
 def install_write_intent(app: Flask) -> None:

@@ -1,4 +1,128 @@
-"""Ledger (台账) exports (being written)."""
-from flask import Blueprint
+"""Ledger (台账) downloads: the household list's filters as a CSV or XLSX file.
+
+- ``GET /exports/households.xlsx|csv?<list filters>``: numbers as the user sees them on
+  screen; audited as ``households.export``.
+- ``GET /exports/households/full?<list filters>``: the reason form, for the roles that see
+  some number "on request" (DOMAIN.md); ``POST`` it to get the file with those numbers in
+  full, audited as ``households.export_full`` with the reason.
+
+The audit row is committed before the file streams, with the row count from a COUNT over the
+same conditions: a download that breaks off half-way is still on record.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField
+from wtforms.validators import DataRequired, Length
+
+from heating.auth import permissions
+from heating.core.db import writing
+from heating.extensions import db
+from heating.households import exports, lifecycle, queries
+from heating.households.forms import SearchForm
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
+
+FILTER_NAMES = ("q", "township", "village", "state", "conversion_type", "year")
+FIELD_LABELS = {"id_number": _l("ID number"), "bank_account": _l("Account number"),
+                "phone": _l("Mobile number")}
+
+
+class FullExportForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[
+        DataRequired(_l("Say why you need the full number; this is recorded.")),
+        Length(max=200)])
+    file_format = RadioField(_l("File format"), default="xlsx", choices=[
+        ("xlsx", _l("Excel (.xlsx)")), ("csv", _l("CSV (.csv)"))])
+
+
+@bp.app_context_processor
+def _export_links() -> dict[str, Any]:
+    """``may_export_full()`` for the list page's "Full-number export…" link."""
+    return {"may_export_full": lambda: bool(exports.revealable_fields(current_user))}
+
+
+def _filters(source: Mapping[str, Any]) -> queries.Filters:
+    """The list's filters read the way the list reads them (households.views.index)."""
+    form = SearchForm(source)
+    f = queries.Filters(q=form.q.data or "", township=_int(form.township.data),
+                        village=_int(form.village.data), state=form.state.data or "",
+                        conversion_type=form.conversion_type.data or "",
+                        year=form.year.data if not form.year.errors else None)
+    if f.state not in lifecycle.STATES:
+        f.state = ""
+    return f
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _tmp_dir() -> str:
+    return os.path.join(current_app.config["STORAGE_DIR"], "tmp")
+
+
+def _download(export: exports.LedgerExport) -> Response:
+    # no stream_with_context: the chunks need neither the request nor the session
+    response = Response(export.chunks(), mimetype=export.mimetype)
+    # RFC 6266 / 5987: the Chinese name for browsers that read filename*, ASCII for the rest
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{export.ascii_filename}"; '
+        f"filename*=UTF-8''{quote(export.filename)}")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _prepare_and_commit(f: queries.Filters, fmt: str, reason: str | None = None
+                        ) -> exports.LedgerExport:
+    # End the read transaction the login opened, so that on SQLite the audited write starts
+    # with BEGIN IMMEDIATE (a GET does not mark itself as a writer).
+    db.session.rollback()
+    with writing():
+        try:
+            export = exports.prepare(current_user, f, fmt, reason=reason, tmp_dir=_tmp_dir())
+        except exports.ExportRefused:
+            db.session.rollback()
+            abort(403)
+        db.session.commit()
+    return export
+
+
+@bp.route("/households.<any(csv, xlsx):fmt>")
+@login_required
+def households(fmt: str) -> Any:
+    permissions.require(current_user, "household.view")
+    return _download(_prepare_and_commit(_filters(request.args), fmt))
+
+
+@bp.route("/households/full", methods=["GET", "POST"])
+@login_required
+def households_full() -> Any:
+    permissions.require(current_user, "household.view")
+    fields = exports.revealable_fields(current_user)
+    if not fields:
+        abort(403)
+    source = request.form if request.method == "POST" else request.args
+    f = _filters(source)
+    form = FullExportForm()
+    if form.validate_on_submit():
+        return _download(_prepare_and_commit(f, form.file_format.data, form.reason.data))
+    args = {k: source.get(k) for k in FILTER_NAMES if source.get(k)}
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "households/export_full.html", form=form, args=args,
+        fields=("、" if str(get_locale()).startswith("zh") else ", ").join(
+            str(FIELD_LABELS[name]) for name in fields),
+        rows=exports.count(current_user, f)), status

@@ -45,7 +45,30 @@ CORRECTION_STATES = ("approved", "installed", "failed", "passed")
 #: the pseudo-role of scheduled jobs (e.g. the daily end-of-notice confirmation)
 SYSTEM = "system"
 
-Guard = Callable[[Any], list[str]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a guard may know besides the case: who is acting, and the paperwork the services
+    loaded for this move.  Anything not loaded stays None, and a guard that needs it refuses:
+    a move is never allowed because a fact was missing."""
+
+    actor_id: int | None = None
+    #: the case's installation record (anything with ``missing() -> list``)
+    installation: Any = None
+    #: the inspection being recorded with this move (anything with ``pass_problems() -> list``)
+    inspection: Any = None
+    #: user ids who registered the case, approved it, recorded its installation
+    registered_by: frozenset[int] = frozenset()
+    approved_by: frozenset[int] = frozenset()
+    installed_by: frozenset[int] = frozenset()
+    #: scanned documents the county requires before submission, as (kind, label) pairs, and
+    #: the kinds uploaded on the case
+    required_documents: tuple[tuple[str, Any], ...] = ()
+    documents: frozenset[str] = frozenset()
+
+
+Guard = Callable[[Any, Context], list[str]]
 
 
 class TransitionError(Exception):
@@ -65,22 +88,66 @@ class Transition:
     roles: frozenset[str]
     label: Any
     reason_required: bool = False
-    #: guards return a list of problems (empty = allowed); they receive the case
+    #: guards return a list of problems (empty = allowed); they receive the case and a Context
     guards: tuple[Guard, ...] = ()
     #: False until the issue that drives this move from the screens lands: no button is shown
     in_ui: bool = False
+    #: the endpoint of the screen that makes this move, when it needs more than a reason
+    #: (an installation record, an inspection with photos, a certificate to revoke); such
+    #: moves are never made by the generic action button
+    screen: str | None = None
     #: how the button looks: "primary", "danger" or "" (plain)
     style: str = ""
     confirm: Any = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-def _complete_for_submission(case: Any) -> list[str]:
+def _complete_for_submission(case: Any, ctx: Context) -> list[str]:
     return list(case.missing_for_submission())
 
 
-def _holder_is_head_or_excepted(case: Any) -> list[str]:
+def _holder_is_head_or_excepted(case: Any, ctx: Context) -> list[str]:
     return list(case.holder_problems())
+
+
+def _required_documents(case: Any, ctx: Context) -> list[str]:
+    return [_l("Document missing: %(kind)s", kind=label)
+            for kind, label in ctx.required_documents if kind not in ctx.documents]
+
+
+def _installation_complete(case: Any, ctx: Context) -> list[str]:
+    if ctx.installation is None:
+        return [_l("No installation has been recorded for this case.")]
+    return list(ctx.installation.missing())
+
+
+def _inspection_recorded(case: Any, ctx: Context) -> list[str]:
+    if ctx.inspection is None:
+        return [_l("No inspection has been recorded.")]
+    return []
+
+
+def _inspection_passes(case: Any, ctx: Context) -> list[str]:
+    """Every required checklist item confirmed and the required photos present."""
+    if ctx.inspection is None:
+        return [_l("No inspection has been recorded.")]
+    return list(ctx.inspection.pass_problems())
+
+
+def separation_of_duties(case: Any, ctx: Context) -> list[str]:
+    """Whoever passes a case did not register it, approve it or record its installation
+    (one person may hold several roles, so the role check alone cannot ensure this)."""
+    if ctx.actor_id is None:
+        return [_l("Only a named inspector can pass an inspection.")]
+    problems = []
+    if ctx.actor_id in ctx.registered_by:
+        problems.append(_l("You registered this case, so you cannot pass its inspection."))
+    if ctx.actor_id in ctx.approved_by:
+        problems.append(_l("You approved this case, so you cannot pass its inspection."))
+    if ctx.actor_id in ctx.installed_by:
+        problems.append(_l("You recorded this case's installation, so you cannot pass its "
+                           "inspection."))
+    return problems
 
 
 def _t(action: str, sources: str | tuple[str, ...], target: str, roles: Iterable[str],
@@ -89,7 +156,8 @@ def _t(action: str, sources: str | tuple[str, ...], target: str, roles: Iterable
     return Transition(action, src, target, frozenset(roles), label, **kw)
 
 
-SUBMIT_GUARDS: tuple[Guard, ...] = (_complete_for_submission, _holder_is_head_or_excepted)
+SUBMIT_GUARDS: tuple[Guard, ...] = (_complete_for_submission, _holder_is_head_or_excepted,
+                                    _required_documents)
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t("submit", "draft", "submitted", {"clerk"}, _l("Submit to township"),
@@ -104,10 +172,18 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("resubmit", "returned", "submitted", {"clerk"}, _l("Resubmit"), guards=SUBMIT_GUARDS,
        in_ui=True, style="primary",
        confirm=_l("Resubmit this case to the township for review?")),
-    _t("install", "approved", "installed", {"clerk"}, _l("Record installation")),
-    _t("pass", "installed", "passed", {"inspector"}, _l("Pass inspection")),
-    _t("fail", "installed", "failed", {"inspector"}, _l("Fail inspection"), reason_required=True),
-    _t("rework", "failed", "installed", {"clerk"}, _l("Record rework")),
+    _t("install", "approved", "installed", {"clerk"}, _l("Record installation"),
+       guards=(_installation_complete,), in_ui=True, style="primary",
+       screen="inspections.installation"),
+    _t("pass", "installed", "passed", {"inspector"}, _l("Pass inspection"),
+       guards=(_installation_complete, _inspection_passes, separation_of_duties),
+       in_ui=True, style="primary", screen="inspections.inspect"),
+    _t("fail", "installed", "failed", {"inspector"}, _l("Fail inspection"), reason_required=True,
+       guards=(_inspection_recorded,), in_ui=True, screen="inspections.inspect"),
+    _t("rework", "failed", "installed", {"clerk"}, _l("Record rework"), reason_required=True,
+       guards=(_installation_complete,), in_ui=True, style="primary",
+       confirm=_l("Record that the faults found at the inspection are fixed? The case goes "
+                  "back to the inspectors for a new inspection.")),
     _t("publicize", "passed", "publicized", {"reviewer"}, _l("Put on public notice")),
     _t("object", "publicized", "objected", {"reviewer"}, _l("Record objection"),
        reason_required=True),
@@ -115,6 +191,11 @@ TRANSITIONS: tuple[Transition, ...] = (
        reason_required=True),
     _t("uphold", "objected", "installed", {"reviewer"}, _l("Uphold objection"),
        reason_required=True),
+    # DOMAIN.md: a revoked certificate always sends its case back to installed (from objected
+    # that is the uphold move above; fraud found later is this one)
+    _t("revoke", ("passed", "publicized", "confirmed"), "installed", {"reviewer", "county"},
+       _l("Revoke certificate"), reason_required=True, in_ui=True, style="danger",
+       screen="certificates.revoke"),
     _t("confirm", "publicized", "confirmed", {"reviewer", SYSTEM}, _l("Confirm after notice")),
     _t("roster", "confirmed", "rostered", {"finance"}, _l("Put on payout roster")),
     _t("unroster", "rostered", "confirmed", {"finance"}, _l("Void payment")),
@@ -150,7 +231,8 @@ def allowed_for(state: str, roles: Iterable[str], *, ui_only: bool = False) -> l
     return [t for t in moves_from(state) if t.roles & held and (t.in_ui or not ui_only)]
 
 
-def check(case: Any, action: str, roles: Iterable[str], reason: str | None = None) -> Transition:
+def check(case: Any, action: str, roles: Iterable[str], reason: str | None = None,
+          context: Context | None = None) -> Transition:
     """Raise TransitionError unless ``roles`` may make ``action`` on ``case`` now."""
     t = find(action)
     if case.state not in t.sources:
@@ -159,12 +241,16 @@ def check(case: Any, action: str, roles: Iterable[str], reason: str | None = Non
         raise TransitionError(_l("Your role does not allow this action."))
     if t.reason_required and not (reason or "").strip():
         raise TransitionError(_l("Please give a reason."))
-    problems: list[str] = []
-    for guard in t.guards:
-        problems.extend(guard(case))
+    problems = guard_problems(t, case, context)
     if problems:
         raise TransitionError(_l("The case is not ready for this step."), problems)
     return t
+
+
+def guard_problems(t: Transition, case: Any, context: Context | None = None) -> list[str]:
+    """What still stands in the way of move ``t`` (empty: nothing)."""
+    ctx = context or Context()
+    return [problem for guard in t.guards for problem in guard(case, ctx)]
 
 
 def diagram() -> str:

@@ -176,10 +176,17 @@ def update_household(hh: Household, data: dict[str, Any], village: Area, actor: 
     return hh
 
 
-def transition(hh: Household, action: str, actor: Any, reason: str | None = None) -> CaseEvent:
-    """The only way a case changes state: checked against the lifecycle table, evented, audited."""
+def transition(hh: Household, action: str, actor: Any, reason: str | None = None,
+               context: lifecycle.Context | None = None) -> CaseEvent:
+    """The only way a case changes state: checked against the lifecycle table, evented, audited.
+
+    ``context`` carries what the move's guards need beyond the case (the installation, the
+    inspection being recorded, who did the earlier steps); the domain that drives the move
+    builds it.  Without one the guards still know who is acting."""
     held = permissions.roles_over(actor, hh) if actor is not None else {lifecycle.SYSTEM}
-    t = lifecycle.check(hh, action, held, reason)
+    if context is None:
+        context = lifecycle.Context(actor_id=getattr(actor, "id", None))
+    t = lifecycle.check(hh, action, held, reason, context)
     source = hh.state
     hh.state = t.target
     if action in ("submit", "resubmit"):

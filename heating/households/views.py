@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +22,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from heating.areas.models import Area
 from heating.auth import permissions
+from heating.certificates import services as certificates
+from heating.certificates.forms import RevokeForm
+from heating.core.db import writing
+from heating.core.i18n import local_today
 from heating.core.web import attach_error
 from heating.extensions import db
 from heating.households import lifecycle, queries, services
@@ -23,6 +37,10 @@ from heating.households.forms import (
     default_programme_year,
 )
 from heating.households.models import CONVERSION_TYPES, Household
+from heating.inspections import assignments
+from heating.inspections import services as inspections
+from heating.inspections.forms import AssignForm, DocumentForm
+from heating.inspections.models import DOCUMENT_KINDS
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 
@@ -124,21 +142,61 @@ def detail(case_id: int) -> Any:
 def _render_detail(hh: Household, revealed: dict[str, str] | None = None,
                    reveal_form: RevealForm | None = None) -> Any:
     actions = services.available_actions(hh, current_user)
+    context = inspections.guard_context(hh, current_user)
     return render_template(
         "households/detail.html", case=hh, actions=actions, reason_form=ReasonForm(),
         reveal_form=reveal_form or RevealForm(), revealed=revealed or {},
-        warnings=services.warnings(hh), edit_mode=services.edit_mode(hh, current_user),
+        warnings=services.warnings(hh) + inspections.warnings(hh),
+        edit_mode=services.edit_mode(hh, current_user),
         show_full={f: services.shows_full(hh, current_user, f) for f in services.REVEALABLE},
         may_reveal={f: services.may_reveal(hh, current_user, f) for f in services.REVEALABLE},
         may_except=permissions.can(current_user, "household.holder_exception", hh)
         and hh.holder_differs and hh.state in lifecycle.OPEN_STATES,
-        guard_problems=_guard_problems(hh, actions))
+        guard_problems=_guard_problems(hh, actions, context),
+        moves={t.action for t in actions}, **_paperwork(hh, context))
 
 
-def _guard_problems(hh: Household, actions: list[lifecycle.Transition]) -> dict[str, list]:
+def _paperwork(hh: Household, context: lifecycle.Context) -> dict[str, Any]:
+    """Installation, inspections, certificates and documents of the case, with the forms
+    this user may use on them."""
+    may_assign = hh.state == "installed" and permissions.can(current_user, "inspection.assign",
+                                                              hh)
+    assign_form = AssignForm()
+    if may_assign:
+        assign_form.inspector_id.choices = [(u.id, u.display_name)
+                                            for u in assignments.inspectors_for(hh)]
+        current = assignments.assignment_of(hh)
+        assign_form.inspector_id.data = current.inspector_id if current else None
+        assign_form.visit_date.data = current.visit_date if current else local_today()
+    certs = certificates.certificates_of(hh)
+    return {
+        "installation": context.installation,
+        "may_edit_installation": inspections.may_edit_installation(hh, current_user),
+        "assignment": assignments.assignment_of(hh),
+        "may_assign": may_assign, "assign_form": assign_form,
+        "inspections": inspections.inspections_of(hh),
+        "certificates": certs,
+        "may_revoke": {c.id: certificates.may_revoke(c, current_user) for c in certs},
+        "may_download": permissions.can(current_user, "certificate.download", hh),
+        "revoke_form": RevokeForm(),
+        "documents": inspections.documents(hh),
+        "may_upload_document": permissions.can(current_user, "document.upload", hh)
+        and hh.state in lifecycle.OPEN_STATES,
+        "may_view_documents": bool(permissions.roles_over(current_user, hh)
+                                   & inspections.DOCUMENT_VIEWERS),
+        "document_form": DocumentForm(), "DOCUMENT_KINDS": DOCUMENT_KINDS,
+        "may_print_application": permissions.can(current_user, "household.print_application",
+                                                 hh),
+    }
+
+
+def _guard_problems(hh: Household, actions: list[lifecycle.Transition],
+                    context: lifecycle.Context) -> dict[str, list]:
+    """What still stands in the way of each button (moves with their own screen say so
+    there)."""
     found = {}
     for t in actions:
-        problems = [p for guard in t.guards for p in guard(hh)]
+        problems = [] if t.screen else lifecycle.guard_problems(t, hh, context)
         if problems:
             found[t.action] = problems
     return found
@@ -196,8 +254,8 @@ def _conflict(hh: Household, form: HouseholdForm, mode: str) -> Any:
 def act(case_id: int, action: str) -> Any:
     hh = load_case(case_id)
     transition = lifecycle.BY_ACTION.get(action)
-    if transition is None or not transition.in_ui:
-        abort(404)
+    if transition is None or not transition.in_ui or transition.screen:
+        abort(404)  # moves with their own screen (installation, inspection…) are made there
     if not transition.roles & permissions.roles_over(current_user, hh):
         abort(403)
     form = ReasonForm()
@@ -205,7 +263,8 @@ def act(case_id: int, action: str) -> Any:
         flash(_("The reason is too long (500 characters at most)."), "error")
         return redirect(url_for("households.detail", case_id=hh.id))
     try:
-        services.transition(hh, action, current_user, form.reason.data)
+        services.transition(hh, action, current_user, form.reason.data,
+                            context=inspections.guard_context(hh, current_user))
         db.session.commit()
     except lifecycle.TransitionError as err:
         db.session.rollback()
@@ -251,3 +310,22 @@ def holder_exception(case_id: int) -> Any:
     else:
         flash(_("Exception recorded: the case may now be submitted."), "success")
     return redirect(url_for("households.detail", case_id=hh.id))
+
+
+@bp.route("/<int:case_id>/application.pdf")
+@login_required
+def application_pdf(case_id: int) -> Any:
+    """The application form (申请表) for the household to sign; numbers masked as the
+    reader sees them on screen."""
+    hh = load_case(case_id)
+    permissions.require(current_user, "household.print_application", hh)
+    phone = hh.phone if services.shows_full(hh, current_user, "phone") else hh.phone_masked
+    db.session.commit()  # end the read: the audit row needs a writer transaction
+    with writing():
+        hh = load_case(case_id)
+        data = certificates.application_form_pdf(hh, phone, current_user)
+        db.session.commit()
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename=application-{hh.id}.pdf"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -25,3 +25,27 @@ document.querySelectorAll("select[data-device-kinds]").forEach(function (select)
   syncDeviceKinds(select);
   select.addEventListener("change", function () { syncDeviceKinds(select); });
 });
+
+// Buttons that each ask their own question (pass / fail on the inspection screen).
+document.addEventListener("submit", function (event) {
+  var button = event.submitter;
+  var message = button && button.getAttribute("data-confirm-button");
+  if (message && !window.confirm(message)) {
+    event.preventDefault();
+  }
+});
+
+// Camera inputs show the picture just taken, so the inspector sees what will be sent.
+document.querySelectorAll("input[type=file][data-preview]").forEach(function (input) {
+  input.addEventListener("change", function () {
+    var img = document.getElementById(input.getAttribute("data-preview"));
+    if (!img) { return; }
+    if (img.src) { URL.revokeObjectURL(img.src); }
+    if (input.files && input.files[0]) {
+      img.src = URL.createObjectURL(input.files[0]);
+      img.hidden = false;
+    } else {
+      img.hidden = true;
+    }
+  });
+});

@@ -550,6 +550,8 @@ def test_a_new_production_database_has_no_users(db_url, monkeypatch):
     seeds nothing, and demo data is refused there."""
     monkeypatch.setenv("SECRET_KEY", "prod-secret-for-test")
     monkeypatch.setenv("LOOKUP_KEY", "prod-lookup-for-test")
+    monkeypatch.setenv("CERTIFICATE_KEY", "prod-certificate-for-test")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://heating.example.gov.cn")
     monkeypatch.setenv("DATABASE_URL", db_url)
     prod = create_app("production")
     assert prod.config["SQLALCHEMY_DATABASE_URI"] == normalise_database_url(db_url)

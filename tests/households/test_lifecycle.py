@@ -1,6 +1,7 @@
 """The state table itself: pure unit tests, no database."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pytest
@@ -27,6 +28,10 @@ EXPECTED = {
     ("rostered", "pay"): ("paid", {"finance"}),
     ("rostered", "payment_fail"): ("payment_failed", {"finance"}),
     ("payment_failed", "repay"): ("rostered", {"finance"}),
+    # "A revoked certificate always sends its case back to installed" (from objected: uphold)
+    ("passed", "revoke"): ("installed", {"reviewer", "county"}),
+    ("publicized", "revoke"): ("installed", {"reviewer", "county"}),
+    ("confirmed", "revoke"): ("installed", {"reviewer", "county"}),
 }
 OPEN = ["draft", "submitted", "returned", "approved", "installed", "failed", "passed",
         "publicized", "objected", "confirmed"]
@@ -46,6 +51,28 @@ class FakeCase:
 
     def holder_problems(self):
         return self.holder
+
+
+@dataclass
+class FakeInstallation:
+    missing_fields: list = field(default_factory=list)
+
+    def missing(self):
+        return self.missing_fields
+
+
+@dataclass
+class FakeInspection:
+    problems: list = field(default_factory=list)
+
+    def pass_problems(self):
+        return self.problems
+
+
+#: everything the guards ask for, present and in order, and an inspector who did nothing else
+READY = lc.Context(actor_id=7, installation=FakeInstallation(), inspection=FakeInspection(),
+                   registered_by=frozenset({1}), approved_by=frozenset({2}),
+                   installed_by=frozenset({3}))
 
 
 def test_table_matches_domain_exactly():
@@ -71,11 +98,11 @@ def test_rostered_case_cannot_be_withdrawn_or_cancelled():
 @pytest.mark.parametrize("state,action,roles", [(s, a, r) for (s, a), (_, r) in EXPECTED.items()])
 def test_allowed_roles_pass_and_others_are_refused(state, action, roles):
     reason = "because"
-    lc.check(FakeCase(state), action, roles, reason)  # no exception
+    lc.check(FakeCase(state), action, roles, reason, READY)  # no exception
     others = {"clerk", "reviewer", "inspector", "finance", "county", "auditor", "admin",
               "system"} - roles
     with pytest.raises(lc.TransitionError):
-        lc.check(FakeCase(state), action, others, reason)
+        lc.check(FakeCase(state), action, others, reason, READY)
 
 
 @pytest.mark.parametrize("action", sorted({a for _, a in EXPECTED}))
@@ -84,16 +111,17 @@ def test_wrong_state_is_refused(action):
     roles = {"clerk", "reviewer", "inspector", "finance", "county", "system"}
     for state in wrong:
         with pytest.raises(lc.TransitionError):
-            lc.check(FakeCase(state), action, roles, "x")
+            lc.check(FakeCase(state), action, roles, "x", READY)
 
 
-@pytest.mark.parametrize("action", ["return", "withdraw", "cancel", "fail", "object", "dismiss",
-                                    "uphold", "payment_fail"])
+@pytest.mark.parametrize("action", ["return", "withdraw", "cancel", "fail", "rework", "object",
+                                    "dismiss", "uphold", "revoke", "payment_fail"])
 def test_reason_required(action):
     t = lc.BY_ACTION[action]
     for reason in (None, "", "   "):
         with pytest.raises(lc.TransitionError):
-            lc.check(FakeCase(t.sources[0]), action, t.roles, reason)
+            lc.check(FakeCase(t.sources[0]), action, t.roles, reason, READY)
+    lc.check(FakeCase(t.sources[0]), action, t.roles, "why", READY)
 
 
 @pytest.mark.parametrize("action,state", [("submit", "draft"), ("resubmit", "returned")])
@@ -111,13 +139,69 @@ def test_unknown_action():
         lc.check(FakeCase("draft"), "teleport", {"clerk"})
 
 
-def test_only_foundation_moves_have_buttons():
+def test_moves_driven_from_the_screens_so_far():
     assert {t.action for t in lc.TRANSITIONS if t.in_ui} == {
-        "submit", "return", "resubmit", "approve", "withdraw", "cancel"}
+        "submit", "return", "resubmit", "approve", "withdraw", "cancel",
+        "install", "pass", "fail", "rework", "revoke"}
     assert [t.action for t in lc.allowed_for("submitted", {"reviewer"}, ui_only=True)] == [
         "approve", "return", "withdraw", "cancel"]
+    # moves that need more than a reason are made on their own screen, never by a button
+    assert {t.action: t.screen for t in lc.TRANSITIONS if t.screen} == {
+        "install": "inspections.installation", "pass": "inspections.inspect",
+        "fail": "inspections.inspect", "revoke": "certificates.revoke"}
+
+
+@pytest.mark.parametrize("action,state,role", [("install", "approved", "clerk"),
+                                               ("rework", "failed", "clerk"),
+                                               ("pass", "installed", "inspector")])
+def test_installation_must_be_recorded_and_complete(action, state, role):
+    with pytest.raises(lc.TransitionError) as err:
+        lc.check(FakeCase(state), action, {role}, "fixed",
+                 dataclasses.replace(READY, installation=None))
+    assert [str(p) for p in err.value.problems][:1] == [
+        "No installation has been recorded for this case."]
+    incomplete = dataclasses.replace(READY, installation=FakeInstallation(["missing: brand"]))
+    with pytest.raises(lc.TransitionError) as err:
+        lc.check(FakeCase(state), action, {role}, "fixed", incomplete)
+    assert "missing: brand" in err.value.problems
+
+
+def test_pass_needs_every_item_and_photo_fail_needs_an_inspection():
+    lacking = dataclasses.replace(READY, inspection=FakeInspection(["Photo missing: stove"]))
+    with pytest.raises(lc.TransitionError) as err:
+        lc.check(FakeCase("installed"), "pass", {"inspector"}, None, lacking)
+    assert err.value.problems == ["Photo missing: stove"]
+    # a fail is recorded whatever the checklist says, but not without an inspection record
+    lc.check(FakeCase("installed"), "fail", {"inspector"}, "leak", lacking)
+    with pytest.raises(lc.TransitionError):
+        lc.check(FakeCase("installed"), "fail", {"inspector"}, "leak",
+                 dataclasses.replace(READY, inspection=None))
+    with pytest.raises(lc.TransitionError):  # no context at all: every guard refuses
+        lc.check(FakeCase("installed"), "pass", {"inspector"})
+
+
+@pytest.mark.parametrize("duty", ["registered_by", "approved_by", "installed_by"])
+def test_who_passes_did_not_register_approve_or_install(duty):
+    mine = dataclasses.replace(READY, **{duty: frozenset({READY.actor_id})})
+    with pytest.raises(lc.TransitionError) as err:
+        lc.check(FakeCase("installed"), "pass", {"inspector", "clerk", "reviewer"}, None, mine)
+    assert len(err.value.problems) == 1
+    # the same person may still fail the inspection (the rule is about passing)
+    lc.check(FakeCase("installed"), "fail", {"inspector"}, "leak", mine)
+    with pytest.raises(lc.TransitionError):  # nobody named: no pass
+        lc.check(FakeCase("installed"), "pass", {"inspector"}, None,
+                 dataclasses.replace(READY, actor_id=None))
 
 
 def test_diagram_lists_every_move():
     text = lc.diagram()
     assert text.count("-->") == len(EXPECTED)
+
+
+def test_documents_the_county_requires_before_submission():
+    needs = lc.Context(required_documents=(("id_card", "ID card copy"),))
+    with pytest.raises(lc.TransitionError) as err:
+        lc.check(FakeCase("draft"), "submit", {"clerk"}, None, needs)
+    assert [str(p) for p in err.value.problems] == ["Document missing: ID card copy"]
+    lc.check(FakeCase("draft"), "submit", {"clerk"}, None,
+             dataclasses.replace(needs, documents=frozenset({"id_card"})))

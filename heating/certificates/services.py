@@ -1,0 +1,266 @@
+"""Certificate rules: issue on pass (gapless serial per county and year), the verification
+token, the PDF rendered once and then served byte for byte, revocation, public verification.
+Services flush, never commit."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from heating.areas.models import Area
+from heating.audit.services import record
+from heating.auth import permissions
+from heating.certificates import paperwork, render
+from heating.certificates.models import Certificate, CertificateCounter
+from heating.core.db import now_utc
+from heating.core.i18n import LOCAL_TZ
+from heating.core.masking import mask_name
+from heating.extensions import db
+from heating.households import lifecycle
+from heating.households.models import Household
+from heating.households.services import CaseError, transition
+
+SERIAL_RE = re.compile(r"^(\d{6})-(\d{4})-(\d{6})$")
+#: 10 bytes of the HMAC: 80 bits, 16 characters of base32 (A-Z, 2-7: no 0/O or 1/I mix-ups
+#: when someone types the token printed under the QR code)
+TOKEN_BYTES = 10
+
+
+class StorageError(RuntimeError):
+    """A stored PDF is missing or no longer matches its SHA-256: never serve it."""
+
+
+# --- serials and tokens -----------------------------------------------------------------------
+
+def token(serial: str, key: str | None = None) -> str:
+    secret = key if key is not None else current_app.config["CERTIFICATE_KEY"]
+    digest = hmac.new(secret.encode(), f"certificate:{serial}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest[:TOKEN_BYTES]).decode()
+
+
+def token_ok(serial: str, given: str | None) -> bool:
+    candidate = (given or "").strip().upper().replace(" ", "").replace("-", "")
+    return hmac.compare_digest(candidate.encode(), token(serial).encode())
+
+
+def verify_url(serial: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/verify/{serial}?t={token(serial)}"
+
+
+def next_sequence(county_code: str, year: int) -> int:
+    """Take the next number for this county and year.  The counter row stays locked until the
+    transaction ends (SELECT … FOR UPDATE on PostgreSQL; on SQLite the writer already holds the
+    database lock from BEGIN IMMEDIATE), so two passes at the same moment queue here; a
+    rolled-back pass releases its number with the lock: no gaps."""
+    query = (select(CertificateCounter)
+             .where(CertificateCounter.county_code == county_code,
+                    CertificateCounter.year == year)
+             .with_for_update())
+    counter = db.session.scalar(query)
+    if counter is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CertificateCounter(county_code=county_code, year=year,
+                                                  last_sequence=0))
+        except IntegrityError:
+            pass  # another pass created it first: lock theirs below
+        counter = db.session.scalar(query.execution_options(populate_existing=True))
+    counter.last_sequence += 1
+    db.session.flush()
+    return counter.last_sequence
+
+
+def format_serial(county_code: str, year: int, sequence: int) -> str:
+    return f"{county_code}-{year}-{sequence:06d}"
+
+
+# --- issue ------------------------------------------------------------------------------------
+
+def current_certificate(hh: Household) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.household_id == hh.id,
+                                                       Certificate.revoked_at.is_(None)))
+
+
+def certificates_of(hh: Household) -> list[Certificate]:
+    return list(db.session.scalars(select(Certificate).where(Certificate.household_id == hh.id)
+                                   .order_by(Certificate.id.desc())))
+
+
+def issue(hh: Household, inspection: Any, installation: Any, actor: Any) -> Certificate:
+    """Issue the certificate of a passed inspection (called in the pass's transaction)."""
+    county = db.session.get(Area, hh.county_id)
+    county_code = county.code[:6]
+    issued_at = now_utc()
+    year = issued_at.astimezone(LOCAL_TZ).year
+    sequence = next_sequence(county_code, year)
+    serial = format_serial(county_code, year, sequence)
+    cert = Certificate(
+        serial=serial, county_code=county_code, year=year, sequence=sequence,
+        household_id=hh.id, inspection_id=inspection.id,
+        content=paperwork.certificate_content(hh, inspection, installation, serial, issued_at),
+        issued_at=issued_at, issued_by_id=actor.id)
+    db.session.add(cert)
+    db.session.flush()
+    record("certificate.issued", "certificate", cert.id, actor=actor, summary=serial,
+           after={"serial": serial, "household": hh.id, "inspection": inspection.id})
+    return cert
+
+
+# --- the PDF: rendered once, then the same bytes for ever -----------------------------------------
+
+def _read_stored(cert: Certificate) -> bytes:
+    path = Path(current_app.config["STORAGE_DIR"]) / (cert.pdf_path or "")
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise StorageError(f"certificate {cert.serial}: stored PDF missing") from None
+    if hashlib.sha256(data).hexdigest() != cert.pdf_sha256:
+        raise StorageError(f"certificate {cert.serial}: stored PDF does not match its SHA-256")
+    return data
+
+
+def needs_render(cert: Certificate) -> bool:
+    return cert.pdf_sha256 is None
+
+
+def pdf_bytes(cert: Certificate, actor: Any) -> bytes:
+    """The certificate's PDF.  The first call renders and stores it; later calls return the
+    stored bytes, checked against the stored SHA-256.  When two first downloads race, the
+    conditional UPDATE lets one win and the other serves the winner's bytes."""
+    if not needs_render(cert):
+        return _read_stored(cert)
+    rendered = render.render_certificate(paperwork.certificate_data(
+        cert.content, token(cert.serial), verify_url(cert.serial)))
+    relative = paperwork.store_pdf(rendered.pdf, f"certificates/{cert.county_code}/{cert.year}",
+                                   cert.serial)
+    digest = hashlib.sha256(rendered.pdf).hexdigest()
+    stored = db.session.execute(
+        update(Certificate).where(Certificate.id == cert.id, Certificate.pdf_sha256.is_(None))
+        .values(pdf_path=relative, pdf_sha256=digest, pdf_rendered_at=now_utc())
+        .execution_options(synchronize_session=False))
+    db.session.refresh(cert)
+    if stored.rowcount == 0:  # someone else stored it first
+        return _read_stored(cert)
+    record("certificate.rendered", "certificate", cert.id, actor=actor, summary=cert.serial,
+           after={"sha256": digest[:16], "missing_glyphs": "".join(rendered.missing)})
+    return rendered.pdf
+
+
+# --- revocation --------------------------------------------------------------------------------
+
+def revoke(cert: Certificate, actor: Any, reason: str) -> Certificate:
+    """Revoke with a reason; the case goes back to installed (objection upheld when it is
+    under objection review, otherwise the revoke move)."""
+    hh = cert.household
+    if not permissions.can(actor, "certificate.revoke", hh):
+        raise CaseError(_l("Only the township reviewer or county staff revoke certificates."))
+    if cert.revoked:
+        raise CaseError(_l("This certificate is already revoked."))
+    if not (reason or "").strip():
+        raise CaseError(_l("Please give a reason."), "reason")
+    action = "uphold" if hh.state == "objected" else "revoke"
+    transition(hh, action, actor, reason)
+    cert.revoked_at = now_utc()
+    cert.revoked_by_id = actor.id
+    cert.revoke_reason = reason.strip()
+    db.session.flush()
+    record("certificate.revoked", "certificate", cert.id, actor=actor,
+           summary=f"{cert.serial}: {reason.strip()}", before={"revoked": False},
+           after={"revoked": True, "case_state": hh.state})
+    return cert
+
+
+def may_revoke(cert: Certificate, user: Any) -> bool:
+    hh = cert.household
+    moves = {t.action for t in lifecycle.allowed_for(hh.state, permissions.roles_over(user, hh))}
+    return (not cert.revoked and permissions.can(user, "certificate.revoke", hh)
+            and bool(moves & {"revoke", "uphold"}))
+
+
+# --- public verification ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verification:
+    #: "valid" | "revoked" | "unknown" | "unverifiable" (wrong or missing token)
+    status: str
+    serial: str
+    masked_name: str = ""
+    village: str = ""
+    conversion_type: str = ""
+    issued_on: str = ""
+
+
+def verify(serial: str, given_token: str | None) -> Verification:
+    """What the public page may show: nothing but the status when the token is wrong."""
+    serial = (serial or "").strip()
+    if not SERIAL_RE.match(serial):
+        return Verification("unknown", serial[:24])
+    cert = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
+    if cert is None:
+        return Verification("unknown", serial)
+    if not token_ok(serial, given_token):
+        return Verification("unverifiable", serial)
+    # a withdrawn or cancelled case no longer holds a valid certificate, whatever its row says
+    revoked = cert.revoked or cert.household.state in lifecycle.INACTIVE_STATES
+    c = cert.content
+    return Verification(
+        "revoked" if revoked else "valid", serial, mask_name(c.get("head_name")),
+        f"{c.get('township_name', '')}{c.get('village_name', '')}",
+        c.get("conversion_type", ""), c.get("issued_on", ""))
+
+
+def record_download(cert: Certificate, actor: Any) -> None:
+    """A certificate carries a name and a masked ID: every download is in the audit log."""
+    record("certificate.downloaded", "certificate", cert.id, actor=actor, summary=cert.serial)
+
+
+# --- batch printing -----------------------------------------------------------------------------
+
+#: one print run; 1,000 pages take ~30 s (TECH-NOTES), inside the worker timeout
+BATCH_LIMIT = 1000
+
+
+def village_certificates(village_id: int, ids: list[int] | None = None) -> list[Certificate]:
+    """Valid certificates of one village in house-number order (group, then house number)."""
+    query = (select(Certificate).join(Household, Household.id == Certificate.household_id)
+             .where(Household.village_id == village_id, Certificate.revoked_at.is_(None),
+                    Household.state.not_in(lifecycle.INACTIVE_STATES)))
+    if ids is not None:
+        query = query.where(Certificate.id.in_(ids))
+    certs = list(db.session.scalars(query))
+    certs.sort(key=lambda c: (render.house_number_key(c.content.get("group_name")),
+                              render.house_number_key(c.content.get("house_no")), c.serial))
+    return certs
+
+
+def batch_pdf(certs: list[Certificate], village: Area, actor: Any) -> bytes:
+    """Every certificate of the selection in one PDF, one page each, for printing; the pages
+    are drawn from the same frozen content as each certificate's own PDF."""
+    if not certs:
+        raise CaseError(_l("No valid certificate in this selection."))
+    if len(certs) > BATCH_LIMIT:
+        raise CaseError(_l("At most %(n)d certificates can be printed at once: select fewer.",
+                           n=BATCH_LIMIT))
+    rendered = render.render_certificates(
+        paperwork.certificate_data(c.content, token(c.serial), verify_url(c.serial))
+        for c in certs)
+    record("certificate.batch_printed", "area", village.id, actor=actor,
+           summary=f"{village.code}: {len(certs)}",
+           after={"serials": [c.serial for c in certs][:50], "count": len(certs)})
+    return rendered.pdf
+
+
+def application_form_pdf(hh: Household, phone: str, actor: Any) -> bytes:
+    """The application form (申请表) of a case, as registered."""
+    rendered = render.render_application_form(paperwork.application_data(hh, phone=phone))
+    record("household.application_printed", "household", hh.id, actor=actor)
+    return rendered.pdf

@@ -1,0 +1,361 @@
+"""Import services: upload → preview record, confirm → every valid row in one transaction.
+
+Services flush, never commit: the request or the CLI command owns the transaction, so a crash
+anywhere in a confirmation leaves no row of the file behind.  Who may import: clerks (into their
+villages), reviewers (their township), county users (their county); others are refused here.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePath
+from typing import Any, Iterator
+
+from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from heating.areas.models import Area
+from heating.audit.models import AuditEvent
+from heating.audit.services import record as audit
+from heating.auth import permissions
+from heating.core.db import now_utc
+from heating.core.i18n import local
+from heating.core.redact import redact
+from heating.core.spreadsheet_read import SpreadsheetError, sniff
+from heating.extensions import db
+from heating.households.import_models import ImportRecord
+from heating.households.import_rules import IMPORT_ROLES, portable
+from heating.households.imports import Parsed, Progress, Row, parse
+from heating.households.models import CaseEvent, Household
+
+IMPORT_DIR = "imports"
+INSERT_CHUNK = 2000
+BULK_CACHE_KIB = 64 * 1024
+
+
+class ImportForbidden(Exception):
+    """The user's roles do not allow importing (403)."""
+
+
+class ImportRefused(SpreadsheetError):
+    """The upload is refused as a whole (too large, already imported…)."""
+
+
+def _real(user: Any) -> Any:
+    """The user object behind Flask-Login's ``current_user`` proxy: the bulk paths read its
+    attributes tens of thousands of times, and every read through the proxy costs."""
+    getter = getattr(user, "_get_current_object", None)
+    return getter() if getter is not None else user
+
+
+def may_import(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and bool(
+        permissions.roles(user) & IMPORT_ROLES)
+
+
+def require_importer(user: Any) -> None:
+    if not may_import(user):
+        raise ImportForbidden()
+
+
+def visible(record: ImportRecord, user: Any) -> bool:
+    """Its uploader, and county users of the county it was uploaded in, may read a record."""
+    if record.uploaded_by_id == getattr(user, "id", None):
+        return True
+    counties = permissions.scope_for(user, {"county"}).counties
+    return record.county_id is not None and record.county_id in counties
+
+
+def recent(user: Any, limit: int = 20) -> list[ImportRecord]:
+    return list(db.session.scalars(
+        select(ImportRecord).where(ImportRecord.uploaded_by_id == user.id)
+        .order_by(ImportRecord.id.desc()).limit(limit)))
+
+
+def already_imported(sha256: str) -> ImportRecord | None:
+    return db.session.scalar(select(ImportRecord).where(ImportRecord.sha256 == sha256,
+                                                        ImportRecord.status == "imported"))
+
+
+def _county_of(user: Any) -> int | None:
+    """The county holding the uploader's import scope (the first by id if several)."""
+    scope = permissions.scope_for(user, IMPORT_ROLES)
+    counties = set(scope.counties)
+    if scope.townships:
+        counties |= set(db.session.scalars(select(Area.parent_id).where(
+            Area.id.in_(scope.townships))))
+    if scope.villages:
+        township = Area.__table__.alias("t")
+        counties |= set(db.session.scalars(
+            select(township.c.parent_id).join(Area, Area.parent_id == township.c.id)
+            .where(Area.id.in_(scope.villages))))
+    counties.discard(None)
+    return min(counties) if counties else None
+
+
+def _clean_name(filename: str) -> str:
+    name = PurePath((filename or "").replace("\\", "/")).name.strip()
+    return "".join(ch for ch in name if ch >= " ")[:255] or "upload"
+
+
+# --- upload ---------------------------------------------------------------------------------
+def upload(data: bytes, filename: str, programme_year: int, user: Any, *,
+           progress: Progress | None = None) -> tuple[ImportRecord, Parsed | None]:
+    """Check and parse the file and keep it with its preview; a refused file gets a record
+    with status 'rejected' (and no kept file) so every attempt is audited."""
+    require_importer(user)
+    user = _real(user)
+    digest = hashlib.sha256(data).hexdigest()
+    rec = ImportRecord(uploaded_by_id=user.id, county_id=_county_of(user),
+                       filename=_clean_name(filename), sha256=digest, size=len(data),
+                       programme_year=programme_year, status="previewed")
+    try:
+        check_upload(data, digest)
+        parsed = parse(data, user, progress=progress)
+    except SpreadsheetError as err:
+        rec.status = "rejected"
+        rec.preview = json.dumps({"v": 1, "file_error": portable(err.message),
+                                  "code": err.code}, ensure_ascii=False)
+        db.session.add(rec)
+        db.session.flush()
+        audit("imports.rejected", "import", rec.id, actor=user, summary=err.code,
+              after=_facts(rec, code=err.code))
+        return rec, None
+    rec.stored_path = _store(data, sniff(data))
+    _set_preview(rec, parsed)
+    db.session.add(rec)
+    db.session.flush()
+    audit("imports.previewed", "import", rec.id, actor=user, summary=rec.filename,
+          after=_facts(rec))
+    return rec, parsed
+
+
+def check_upload(data: bytes, digest: str | None = None) -> None:
+    """Refuse a file that is too large or was imported before (before reading it)."""
+    digest = digest or hashlib.sha256(data).hexdigest()
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    if len(data) > limit:
+        raise ImportRefused(_l("The file is larger than %(mb)d MB. Split it into smaller files "
+                               "and upload them one by one.", mb=limit // (1024 * 1024)),
+                            "too_large")
+    earlier = already_imported(digest)
+    if earlier is not None:
+        raise ImportRefused(_l(
+            "This file was already imported on %(when)s (import %(id)s, %(n)d households). "
+            "Nothing was changed.", when=local(earlier.imported_at), id=earlier.id,
+            n=earlier.imported_count), "already_imported")
+
+
+def _store(data: bytes, kind: str) -> str:
+    folder = Path(current_app.config["STORAGE_DIR"]) / IMPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    relative = f"{IMPORT_DIR}/{secrets.token_hex(16)}.{kind}"
+    (Path(current_app.config["STORAGE_DIR"]) / relative).write_bytes(data)
+    return relative
+
+
+def read_stored(rec: ImportRecord) -> bytes:
+    if not rec.stored_path:
+        raise ImportRefused(_l("The file of this import is not kept (it was refused)."),
+                            "no_file")
+    path = Path(current_app.config["STORAGE_DIR"]) / rec.stored_path
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise ImportRefused(_l("The uploaded file can no longer be found on the server. "
+                               "Upload it again."), "file_missing") from None
+    if hashlib.sha256(data).hexdigest() != rec.sha256:
+        raise ImportRefused(_l("The kept file does not match the upload. Upload it again."),
+                            "file_changed")
+    return data
+
+
+def _set_preview(rec: ImportRecord, parsed: Parsed) -> None:
+    counts = parsed.counts()
+    rec.row_count, rec.new_count = counts["rows"], counts["new"]
+    rec.duplicate_count, rec.error_count = counts["duplicates"], counts["errors"]
+    rec.preview = json.dumps(parsed.as_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _facts(rec: ImportRecord, **extra: Any) -> dict[str, Any]:
+    facts = {"filename": rec.filename, "sha256": rec.sha256, "size": rec.size,
+             "programme_year": rec.programme_year, "status": rec.status,
+             "rows": rec.row_count, "new": rec.new_count, "duplicates": rec.duplicate_count,
+             "errors": rec.error_count, "imported": rec.imported_count}
+    facts.update(extra)
+    return facts
+
+
+# --- confirm --------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What a confirmation did: ``imported`` cases, or why none (``refused`` / ``changed``)."""
+
+    imported: int = 0
+    refused: Any = None
+    changed: bool = False
+
+
+def previewed_rows(rec: ImportRecord) -> set[int]:
+    return {r[0] for r in rec.preview_data.get("rows", []) if r[1] in ("new", "warning")}
+
+
+def confirm(rec: ImportRecord, user: Any, *, progress: Progress | None = None) -> Outcome:
+    """Import the rows the preview showed as new, all or nothing.  The stored file is read and
+    validated again; if any row's fate changed since the preview (someone registered one of the
+    ID numbers meanwhile), nothing is imported and the preview is refreshed."""
+    require_importer(user)
+    user = _real(user)
+    if rec.uploaded_by_id != user.id:
+        raise ImportForbidden()
+    rec = db.session.get(ImportRecord, rec.id, with_for_update=True, populate_existing=True)
+    if rec.status == "imported":
+        return Outcome(refused=_l("This file has already been imported."))
+    if rec.status != "previewed":
+        return Outcome(refused=_l("This file was refused and cannot be imported."))
+    earlier = already_imported(rec.sha256)
+    if earlier is not None:
+        return Outcome(refused=_l("This file was already imported on %(when)s (import "
+                                  "%(id)s). Nothing was changed.",
+                                  when=local(earlier.imported_at), id=earlier.id))
+    try:
+        parsed = parse(read_stored(rec), user, progress=progress)
+    except SpreadsheetError as err:
+        return Outcome(refused=err.message)
+    rows = parsed.importable
+    if {r.number for r in rows} != previewed_rows(rec):
+        _set_preview(rec, parsed)
+        db.session.flush()
+        return Outcome(changed=True)
+    if not rows:
+        return Outcome(refused=_l("No row of this file can be imported."))
+    insert_cases(rows, rec, user, progress=progress)
+    rec.status, rec.imported_count, rec.imported_at = "imported", len(rows), now_utc()
+    db.session.flush()
+    audit("imports.confirmed", "import", rec.id, actor=user, summary=rec.filename,
+          after=_facts(rec))
+    return Outcome(imported=len(rows))
+
+
+def refresh(rec: ImportRecord, user: Any) -> None:
+    """Validate the kept file again and store the new preview (after a lost race)."""
+    user = _real(user)
+    try:
+        parsed = parse(read_stored(rec), user)
+    except SpreadsheetError:
+        return
+    _set_preview(rec, parsed)
+    db.session.flush()
+
+
+# --- the bulk insert --------------------------------------------------------------------------
+def insert_cases(rows: list[Row], rec: ImportRecord, user: Any, *,
+                 progress: Progress | None = None) -> list[int]:
+    """Households, their creation events and audit rows in bulk (SQLAlchemy Core
+    executemany), with ids reserved first so the three tables are written in one pass."""
+    now = now_utc()
+    actor = Actor(user.id, user.username, rec.id, rec.programme_year, now,
+                  request.remote_addr if has_request_context() else None)
+    ids = _reserve_ids(len(rows))
+    with _bulk_cache():
+        _insert_chunks(rows, ids, actor, progress)
+    return ids
+
+
+def _insert_chunks(rows: list[Row], ids: list[int], actor: "Actor",
+                   progress: Progress | None) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start:start + INSERT_CHUNK]
+        chunk_ids = ids[start:start + INSERT_CHUNK]
+        db.session.execute(insert(Household.__table__), [
+            _household(hid, r, actor) for hid, r in zip(chunk_ids, chunk)])
+        db.session.execute(insert(CaseEvent.__table__), [
+            {"household_id": hid, "action": "create", "to_state": "draft",
+             "actor_id": actor.id, "at": actor.at} for hid in chunk_ids])  # from_state, reason: NULL
+        db.session.execute(insert(AuditEvent.__table__), [
+            _audit_row(hid, r, actor) for hid, r in zip(chunk_ids, chunk)])
+        if progress:
+            progress("insert", start + len(chunk), len(rows))
+
+
+@contextlib.contextmanager
+def _bulk_cache() -> Iterator[None]:
+    """SQLite: a larger page cache while the rows go in (the households table has ten indexes,
+    three of them on random keyed hashes; the default 2 MB cache keeps re-reading their pages);
+    the connection's own setting comes back afterwards."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    connection = db.session.connection()
+    previous = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+    connection.exec_driver_sql(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        # after a failed insert too (a larger cache left behind would only cost memory)
+        with contextlib.suppress(SQLAlchemyError):
+            connection.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+
+
+def _reserve_ids(n: int) -> list[int]:
+    """Ids for ``n`` new households.  PostgreSQL: taken from the table's sequence, so
+    registrations running meanwhile never collide.  SQLite: after the highest id, which is
+    safe because this transaction holds the database's write lock (BEGIN IMMEDIATE)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return list(db.session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence('households', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": n}))
+    start = (db.session.scalar(select(func.max(Household.id))) or 0) + 1
+    return list(range(start, start + n))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who imports, for which import and when: plain values read once, not per row."""
+
+    id: int
+    username: str
+    import_id: int
+    programme_year: int
+    at: datetime
+    ip: str | None
+
+
+def _household(hid: int, row: Row, actor: Actor) -> dict[str, Any]:
+    """A draft as the registration form would create it.  The raw number columns take the
+    canonical values, exactly what the model's accessors store (see Household.id_number)."""
+    v, village = row.values, row.village
+    assert village is not None
+    return {
+        "id": hid, "programme_year": actor.programme_year, "state": "draft", "version": 1,
+        "village_id": village.id, "township_id": village.township_id,
+        "county_id": village.county_id, "head_name": v["head_name"],
+        "id_number": v["id_number"], "id_hash": row.id_hash, "phone": v["phone"],
+        "group_name": v["group_name"], "house_no": v["house_no"],
+        "residents": v["residents"], "heated_area": v["heated_area"],
+        "previous_heating": v["previous_heating"], "coal_stoves": v["coal_stoves"],
+        "low_income": v["low_income"], "conversion_type": v["conversion_type"],
+        "device_kind": v["device_kind"], "bank_name": v["bank_name"],
+        "bank_account": v["bank_account"], "bank_hash": row.bank_hash,
+        "account_holder": v["account_holder"], "luhn_confirmed": False,
+        "created_by_id": actor.id, "created_at": actor.at, "updated_at": actor.at,
+        # left out, hence NULL: the holder exception, submission and approval columns
+    }
+
+
+def _audit_row(hid: int, row: Row, actor: Actor) -> dict[str, Any]:
+    """``household.imported``: the case, the import and the row it came from.  The masked
+    values of every row are in the import record's preview and the file's hash in the
+    ``imports.confirmed`` row, so this row stays small (20,000 of them in one transaction)."""
+    assert row.village is not None
+    return {"at": actor.at, "actor_id": actor.id, "actor_name": actor.username,
+            "action": "household.imported", "object_type": "household", "object_id": str(hid),
+            "summary": redact(f"{row.values['head_name']} @ {row.village.code} "
+                              f"(import {actor.import_id}, row {row.number})"),
+            "after": f'{{"import": {actor.import_id}, "row": {row.number}}}', "ip": actor.ip}

@@ -1,0 +1,244 @@
+"""Installation (the clerk's record of the device put in), the inspector's assignment, the
+inspection itself (immutable once saved) and uploaded files (inspection photos and the
+paperwork scanned on a case).
+
+Database triggers (migration 0004) back the rules that must never be broken: an inspection row
+is never updated or deleted, an upload is never deleted and is attached to an inspection at
+most once.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from heating.auth.models import User
+from heating.core.db import Hundredths, TimestampMixin, UTCDateTime, now_utc
+from heating.extensions import db
+from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, Household
+
+RESULTS = {"pass": _l("Passed"), "fail": _l("Failed")}
+
+#: checklist items, and which of them a pass needs, per conversion type (DOMAIN.md)
+CHECK_ITEMS = {
+    "device_running": _l("Device installed and running"),
+    "stove_removed": _l("Coal stove removed"),
+    "leak_alarm": _l("Gas leak alarm fitted"),
+    "pressure_test": _l("Gas pipe pressure test passed"),
+    "line_upgraded": _l("Electric line capacity upgraded"),
+    "dedicated_breaker": _l("Dedicated circuit breaker fitted"),
+    "head_confirmed": _l("Household head confirms the result on site"),
+}
+CHECKLIST = {
+    "gas": ("device_running", "stove_removed", "leak_alarm", "pressure_test", "head_confirmed"),
+    "electric": ("device_running", "stove_removed", "line_upgraded", "dedicated_breaker",
+                 "head_confirmed"),
+}
+
+PHOTO_KINDS = {
+    "device_with_head": _l("Device with the household head"),
+    "stove_site": _l("Site of the removed coal stove"),
+}
+DOCUMENT_KINDS = {
+    "application_scan": _l("Signed application (scan)"),
+    "id_card": _l("ID card copy"),
+    "bank_card": _l("Bank card copy"),
+}
+UPLOAD_KINDS = {**PHOTO_KINDS, **DOCUMENT_KINDS}
+
+
+def _in(col: str, values: Any) -> str:
+    return f"{col} IN ({','.join(repr(v) for v in values)})"
+
+
+class Installation(TimestampMixin, db.Model):
+    """The device installed in one household: one current record per case, the clerk's to
+    edit until the inspection passes (edits are audited with before and after)."""
+
+    __tablename__ = "installations"
+    __table_args__ = (
+        CheckConstraint(_in("conversion_type", CONVERSION_TYPES), name="conversion_type"),
+        CheckConstraint(_in("device_kind", DEVICE_KINDS), name="device_kind"),
+        CheckConstraint("units BETWEEN 1 AND 20", name="units"),
+        CheckConstraint("rated_power > 0", name="rated_power"),
+        CheckConstraint("invoice_amount > 0", name="invoice_amount"),
+        # duplicates across households are flagged: these two lookups must be cheap
+        Index("ix_installations_factory_serial", "factory_serial"),
+        Index("ix_installations_meter_no", "meter_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), unique=True)
+    #: optimistic lock: the clerk's edit and a colleague's cannot overwrite each other
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    conversion_type: Mapped[str] = mapped_column(String(10))
+    device_kind: Mapped[str] = mapped_column(String(16))
+    brand: Mapped[str] = mapped_column(String(60))
+    model: Mapped[str] = mapped_column(String(60))
+    #: 出厂编号, canonical: half-width, upper case, no spaces
+    factory_serial: Mapped[str] = mapped_column(String(60))
+    #: devices of this kind installed (the subsidy covers one device per household)
+    units: Mapped[int] = mapped_column(Integer)
+    #: rated power in kW, two decimals
+    rated_power: Mapped[Decimal] = mapped_column(Hundredths)
+    #: invoice amount including installation, in yuan; stored as integer fen
+    invoice_amount: Mapped[Decimal] = mapped_column(Hundredths)
+    installer: Mapped[str] = mapped_column(String(100))
+    install_date: Mapped[date] = mapped_column(Date)
+    #: electricity meter no. (electric) or gas account no. (gas), canonical like the serial
+    meter_no: Mapped[str] = mapped_column(String(40))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    household: Mapped[Household] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    REQUIRED = (
+        ("brand", _l("Brand")), ("model", _l("Model")),
+        ("factory_serial", _l("Factory serial number")), ("units", _l("Units")),
+        ("rated_power", _l("Rated power (kW)")), ("invoice_amount", _l("Invoice amount (yuan)")),
+        ("installer", _l("Installer company")), ("install_date", _l("Install date")),
+        ("meter_no", _l("Meter or gas account number")),
+    )
+
+    def missing(self) -> list[Any]:
+        """Required facts still empty, named for the clerk (the lifecycle guard asks)."""
+        return [_l("Installation: missing %(field)s", field=label)
+                for name, label in self.REQUIRED if getattr(self, name) in (None, "")]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain values for audit rows and for the inspection that looked at this device."""
+        return {
+            "conversion_type": self.conversion_type, "device_kind": self.device_kind,
+            "brand": self.brand, "model": self.model, "factory_serial": self.factory_serial,
+            "units": self.units, "rated_power": str(self.rated_power),
+            "invoice_amount": str(self.invoice_amount), "installer": self.installer,
+            "install_date": self.install_date.isoformat() if self.install_date else None,
+            "meter_no": self.meter_no,
+        }
+
+
+class Assignment(db.Model):
+    """Which inspector visits an installed case, and when (one current row per case;
+    reassignments are audited)."""
+
+    __tablename__ = "inspection_assignments"
+    __table_args__ = (Index("ix_inspection_assignments_inspector_visit", "inspector_id",
+                            "visit_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), unique=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    visit_date: Mapped[date] = mapped_column(Date)
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    household: Mapped[Household] = relationship()
+    inspector: Mapped[User] = relationship(foreign_keys=[inspector_id])
+
+
+class Inspection(db.Model):
+    """One acceptance inspection on site.  Written once, never changed: a failed case gets
+    a new inspection after its rework."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        CheckConstraint(_in("result", RESULTS), name="result"),
+        CheckConstraint(_in("conversion_type", CONVERSION_TYPES), name="conversion_type"),
+        CheckConstraint("stoves_removed BETWEEN 0 AND 20", name="stoves_removed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id"))
+    result: Mapped[str] = mapped_column(String(4))
+    #: the checklist that applied (the installation's conversion type at the time)
+    conversion_type: Mapped[str] = mapped_column(String(10))
+    #: {item: true/false} for the items of CHECKLIST[conversion_type]
+    checklist: Mapped[dict[str, bool]] = mapped_column(JSON)
+    #: coal stoves the household registered, and how many the inspector saw removed
+    stoves_registered: Mapped[int] = mapped_column(Integer)
+    stoves_removed: Mapped[int] = mapped_column(Integer)
+    #: why the inspection failed (required for a fail), or remarks
+    reasons: Mapped[str | None] = mapped_column(Text)
+    #: names of the other staff on the visit (the signing inspector is inspector_id)
+    other_inspectors: Mapped[str] = mapped_column(String(100), default="")
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    inspected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the installation as the inspector saw it (the record stays editable after a fail)
+    installation_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    household: Mapped[Household] = relationship()
+    inspector: Mapped[User] = relationship()
+    photos: Mapped[list[Upload]] = relationship(back_populates="inspection",
+                                                order_by="Upload.id")
+
+    def pass_problems(self) -> list[Any]:
+        """What stops this inspection from passing (the lifecycle guard asks)."""
+        problems = [_l("Not confirmed: %(item)s", item=CHECK_ITEMS[item])
+                    for item in CHECKLIST[self.conversion_type]
+                    if not (self.checklist or {}).get(item)]
+        if self.stoves_removed < self.stoves_registered:
+            problems.append(_l("Only %(removed)s of the %(registered)s registered coal stoves "
+                               "were removed.", removed=self.stoves_removed,
+                               registered=self.stoves_registered))
+        present = {p.kind for p in self.photos}
+        problems.extend(_l("Photo missing: %(kind)s", kind=label)
+                        for kind, label in PHOTO_KINDS.items() if kind not in present)
+        return problems
+
+
+class Upload(db.Model):
+    """A stored JPEG or PNG: an inspection photo or a document scanned on the case.
+
+    The file lives under STORAGE_DIR with a random name (never under static/); its content
+    was checked to be a JPEG or PNG, and its SHA-256 is kept.  Photos taken before the
+    inspection is saved wait with ``inspection_id`` NULL and are attached when it is.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (
+        CheckConstraint(_in("kind", UPLOAD_KINDS), name="kind"),
+        CheckConstraint("content_type IN ('image/jpeg','image/png')", name="content_type"),
+        Index("ix_uploads_household_kind", "household_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    #: paths relative to STORAGE_DIR
+    path: Mapped[str] = mapped_column(String(200))
+    thumb_path: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    #: when the picture was taken, from its EXIF DateTimeOriginal (NULL when absent)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    inspection: Mapped[Inspection | None] = relationship(back_populates="photos")
+    uploaded_by: Mapped[User] = relationship()
+
+    @property
+    def label(self) -> Any:
+        return UPLOAD_KINDS[self.kind]

@@ -1,0 +1,293 @@
+"""Installation, assignment, worklist, the inspection screen (built for a phone) and the
+stored pictures.  Each view: load through a scoped helper (404 outside scope), check the
+permission (403), validate the form, call one service, commit, flash, redirect."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from heating.auth import permissions
+from heating.auth.models import User
+from heating.core.db import writing
+from heating.core.i18n import local_today
+from heating.core.web import attach_error
+from heating.extensions import db
+from heating.households import lifecycle
+from heating.households.models import Household
+from heating.households.services import CaseError, VersionConflict
+from heating.inspections import assignments, photos, services
+from heating.inspections.forms import AssignForm, DocumentForm, InspectionForm, InstallationForm
+from heating.inspections.models import CHECKLIST, DOCUMENT_KINDS, PHOTO_KINDS
+
+bp = Blueprint("inspections", __name__, url_prefix="/inspections")
+
+
+def _case(case_id: int) -> Household:
+    hh = db.session.get(Household, case_id)
+    if hh is None or not permissions.in_scope(current_user, hh):
+        abort(404)
+    return hh
+
+
+def _to_case(hh: Household) -> Any:
+    return redirect(url_for("households.detail", case_id=hh.id))
+
+
+def _flash_refusal(err: lifecycle.TransitionError) -> None:
+    flash(err.message, "error")
+    for problem in err.problems:
+        flash(problem, "error")
+
+
+# --- worklist ---------------------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+def worklist() -> Any:
+    """Inspectors: today's and overdue visits, then later ones.  Reviewers and county staff:
+    installed cases still to assign, and the visits planned."""
+    if not (permissions.can(current_user, "inspection.perform")
+            or permissions.can(current_user, "inspection.assign")):
+        abort(403)
+    village_id = _int(request.args.get("village"))
+    villages = assignments.worklist_villages(current_user)
+    if village_id not in {v.id for v in villages}:
+        village_id = 0
+    today = local_today()
+    work = assignments.worklist(current_user, today, village_id)
+    choices = [(0, _("All villages"))] + [(v.id, f"{v.parent.name} {v.name}") for v in villages]
+    return render_template("inspections/worklist.html", work=work, village_choices=choices,
+                           village_id=village_id, today=today)
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+# --- installation -----------------------------------------------------------------------------
+
+@bp.route("/case/<int:case_id>/installation", methods=["GET", "POST"])
+@login_required
+def installation(case_id: int) -> Any:
+    hh = _case(case_id)
+    permissions.require(current_user, "installation.record", hh)
+    if not services.may_edit_installation(hh, current_user):
+        flash(_("The installation can no longer be changed in the case's current state."),
+              "error")
+        return _to_case(hh)
+    inst = services.installation_of(hh)
+    form = InstallationForm(obj=inst if request.method == "GET" else None)
+    if request.method == "GET":
+        if inst is None:
+            form.conversion_type.data = hh.conversion_type
+            form.device_kind.data = hh.device_kind
+        else:
+            form.version.data = inst.version
+    if form.validate_on_submit():
+        try:
+            services.save_installation(hh, form.data_for_service(), current_user,
+                                       _int(form.version.data) if inst else None)
+            db.session.commit()
+        except (VersionConflict, StaleDataError):
+            db.session.rollback()
+            flash(_("Someone else saved this installation while you were editing. Reload the "
+                    "page to see their values, then make your change again."), "error")
+            return render_template("inspections/installation.html", form=form, case=hh,
+                                   installation=inst), 409
+        except CaseError as err:
+            db.session.rollback()
+            attach_error(form, err)
+        except lifecycle.TransitionError as err:
+            db.session.rollback()
+            _flash_refusal(err)
+        else:
+            flash(_("Installation saved. The case is now: %(state)s.",
+                    state=lifecycle.STATES[hh.state]), "success")
+            for warning in services.warnings(hh):
+                flash(warning, "warning")
+            return _to_case(hh)
+    return render_template("inspections/installation.html", form=form, case=hh,
+                           installation=inst)
+
+
+# --- assignment -------------------------------------------------------------------------------
+
+@bp.route("/case/<int:case_id>/assign", methods=["POST"])
+@login_required
+def assign(case_id: int) -> Any:
+    hh = _case(case_id)
+    permissions.require(current_user, "inspection.assign", hh)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(e, "error")
+        return _to_case(hh)
+    inspector = db.session.get(User, form.inspector_id.data) if form.inspector_id.data else None
+    try:
+        assignments.assign(hh, inspector, form.visit_date.data, current_user, local_today())
+        db.session.commit()
+    except CaseError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("Inspection assigned to %(name)s for %(date)s.", name=inspector.display_name,
+                date=form.visit_date.data.isoformat()), "success")
+    return _to_case(hh)
+
+
+# --- the inspection (phone screen) ----------------------------------------------------------------
+
+@bp.route("/case/<int:case_id>/inspect", methods=["GET", "POST"])
+@login_required
+def inspect(case_id: int) -> Any:
+    hh = _case(case_id)
+    permissions.require(current_user, "inspection.perform", hh)
+    inst = services.installation_of(hh)
+    if hh.state != "installed" or inst is None:
+        flash(_("This case is not waiting for an inspection."), "error")
+        return _to_case(hh)
+    form = InspectionForm()
+    valid = form.validate_on_submit()  # before the photos: validation resets field errors
+    if request.method == "POST":
+        # pictures first, in their own transaction: a refused result never costs the
+        # inspector the photos already taken
+        for kind in PHOTO_KINDS:
+            file = getattr(form, f"photo_{kind}").data
+            if file and file.filename:
+                try:
+                    services.store_photo(hh, kind, file, current_user)
+                    db.session.commit()
+                except CaseError as err:
+                    db.session.rollback()
+                    getattr(form, f"photo_{kind}").errors = [err.message]
+    photo_errors = any(getattr(form, f"photo_{k}").errors for k in PHOTO_KINDS)
+    if valid and not photo_errors:
+        try:
+            insp = services.record_inspection(
+                hh, current_user, result=form.result.data, checklist=form.checklist(),
+                stoves_removed=form.stoves_removed.data, reasons=form.reasons.data,
+                other_inspectors=form.other_inspectors.data or "")
+            db.session.commit()
+        except CaseError as err:
+            db.session.rollback()
+            attach_error(form, err)
+        except (lifecycle.TransitionError, StaleDataError) as err:
+            db.session.rollback()
+            if isinstance(err, StaleDataError):
+                flash(_("Someone else changed this case at the same moment; nothing was saved. "
+                        "Open the case again."), "error")
+            else:
+                _flash_refusal(err)
+        else:
+            flash(_("Inspection recorded: %(result)s.", result=_("passed") if insp.result ==
+                    "pass" else _("failed")), "success")
+            return _to_case(hh)
+    return render_template(
+        "inspections/inspect.html", form=form, case=hh, installation=inst,
+        items=CHECKLIST[inst.conversion_type], pending=services.pending_photos(hh),
+        separation=services.separation_problems(hh, current_user),
+        assignment=assignments.assignment_of(hh),
+        max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024))
+
+
+# --- documents on the case ---------------------------------------------------------------------
+
+@bp.route("/case/<int:case_id>/documents", methods=["POST"])
+@login_required
+def upload_document(case_id: int) -> Any:
+    hh = _case(case_id)
+    permissions.require(current_user, "document.upload", hh)
+    form = DocumentForm()
+    file = form.file.data
+    if not form.validate_on_submit() or not file or not file.filename:
+        flash(_("Choose a document and a file (JPEG or PNG)."), "error")
+        return _to_case(hh)
+    try:
+        services.store_document(hh, form.kind.data, file, current_user)
+        db.session.commit()
+    except CaseError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("Document saved: %(kind)s.", kind=DOCUMENT_KINDS[form.kind.data]), "success")
+    return _to_case(hh)
+
+
+# --- stored pictures ---------------------------------------------------------------------------
+
+def _serve(upload_id: int, thumb: bool) -> Response:
+    found = services.upload_in_scope(upload_id, current_user)
+    if found is None:
+        abort(404)
+    upload, hh = found
+    if not services.may_view_upload(upload, hh, current_user):
+        abort(403)
+    root = current_app.config["STORAGE_DIR"]
+    try:
+        path = photos.resolve(root, upload.thumb_path if thumb else upload.path)
+    except FileNotFoundError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    if services.view_is_audited(upload):
+        db.session.commit()  # end the read: the audit row is written by a writer transaction
+        with writing():
+            services.record_view(upload, hh, current_user)
+            db.session.commit()
+    response = send_file(path, mimetype="image/jpeg" if thumb else upload.content_type,
+                         max_age=0, conditional=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/uploads/<int:upload_id>")
+@login_required
+def picture(upload_id: int) -> Any:
+    return _serve(upload_id, thumb=False)
+
+
+@bp.route("/uploads/<int:upload_id>/thumb")
+@login_required
+def thumbnail(upload_id: int) -> Any:
+    return _serve(upload_id, thumb=True)
+
+
+# --- printable paperwork ------------------------------------------------------------------------
+
+@bp.route("/<int:inspection_id>/record.pdf")
+@login_required
+def record_pdf(inspection_id: int) -> Any:
+    """The acceptance record (验收单) auditors ask for, drawn from the stored inspection."""
+    insp = services.inspection_in_scope(inspection_id, current_user)
+    if insp is None:
+        abort(404)
+    db.session.commit()  # end the read: the audit row needs a writer transaction
+    with writing():
+        insp = services.inspection_in_scope(inspection_id, current_user)
+        data = services.acceptance_record_pdf(insp, current_user)
+        db.session.commit()
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f"inline; filename=acceptance-{insp.household_id}-{insp.id}.pdf")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,157 @@
+"""The domain-free spreadsheet writers: formula guard, BOM, text cells, chunking, flat memory.
+No app, no database."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tracemalloc
+from datetime import datetime
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from heating.core import spreadsheet_write as sw
+
+COLUMNS = (
+    sw.Column("姓名", sw.STRING), sw.Column("身份证号", sw.TEXT), sw.Column("人数", sw.INTEGER),
+    sw.Column("面积", sw.DECIMAL2), sw.Column("时间", sw.DATETIME),
+)
+ID = "11010519491231002X"
+ACCOUNT = "6222020000000000013"
+WHEN = datetime(2026, 3, 1, 9, 5)
+
+
+def _csv(rows, columns=COLUMNS, **kw):
+    data = b"".join(sw.csv_stream(columns, rows, **kw))
+    assert data.startswith(sw.BOM)
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def _xlsx(rows, columns=COLUMNS, **kw):
+    data = b"".join(sw.xlsx_stream(columns, rows, **kw))
+    return openpyxl.load_workbook(io.BytesIO(data)).active
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_neutralise_every_formula_trigger(lead):
+    assert sw.neutralise(lead + "1+1") == "'" + lead + "1+1"
+
+
+@pytest.mark.parametrize("value", ["王建国", "", "1组18号", "'=quoted", " =1", 42, -3, 1.5,
+                                   Decimal("-2.50"), None])
+def test_neutralise_leaves_everything_else(value):
+    assert sw.neutralise(value) == value
+
+
+def test_csv_has_bom_header_and_typed_values():
+    rows = _csv([("王建国", ID, 3, Decimal("80.50"), WHEN), ("李四", None, None, None, None)])
+    assert rows[0] == ["姓名", "身份证号", "人数", "面积", "时间"]
+    assert rows[1] == ["王建国", ID, "3", "80.50", "2026-03-01 09:05"]
+    assert rows[2] == ["李四", "", "", "", ""]
+
+
+def test_csv_keeps_long_digit_strings_as_text_for_excel():
+    """An all-digit value in a TEXT column gets a leading tab (Excel then keeps it as text
+    instead of rounding it to 15 digits); values with other characters are left alone."""
+    columns = (sw.Column("账号", sw.TEXT), sw.Column("名称", sw.STRING))
+    rows = _csv([(ACCOUNT, ACCOUNT), ("****0013", "x"), ("410881********1231", "")], columns)
+    assert rows[1] == ["\t" + ACCOUNT, ACCOUNT]
+    assert rows[2][0] == "****0013" and rows[3][0] == "410881********1231"
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_guards_string_and_text_cells(lead):
+    evil = lead + 'HYPERLINK("http://evil.example","点我")'
+    rows = _csv([(evil, evil, 1, Decimal("1"), WHEN)])
+    assert rows[1][:2] == ["'" + evil, "'" + evil]
+
+
+def test_csv_is_streamed_in_bounded_chunks():
+    rows = (("王建国" * 3, ID, n, Decimal("80.00"), WHEN) for n in range(5000))
+    chunks = list(sw.csv_stream(COLUMNS, rows, chunk_size=4096))
+    assert len(chunks) > 20
+    assert chunks[0].startswith(sw.BOM) and not any(c.startswith(sw.BOM) for c in chunks[1:])
+    # chunk_size counts characters: up to 3 bytes each in UTF-8, plus the row that crossed it
+    assert max(len(c) for c in chunks) < 3 * (4096 + 200)
+
+
+def test_xlsx_cells_are_typed_and_numbers_stay_text():
+    sheet = _xlsx([("王建国", ID, 3, Decimal("80.50"), WHEN),
+                   ("李四", "139901198001010011", None, None, None)], sheet_name="台账")
+    assert sheet.title == "台账"
+    header = [c.value for c in sheet[1]]
+    assert header == ["姓名", "身份证号", "人数", "面积", "时间"]
+    name, number, people, area, when = sheet[2]
+    assert number.value == ID and number.data_type == "s" and number.number_format == "@"
+    assert sheet["B3"].value == "139901198001010011" and sheet["B3"].data_type == "s"
+    assert people.value == 3 and area.value == 80.5 and area.number_format == "0.00"
+    assert when.value == WHEN and when.is_date
+    assert sheet["C3"].value is None
+    assert sheet.freeze_panes == "A2"
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])
+def test_xlsx_guards_string_and_text_cells(lead):
+    evil = lead + 'HYPERLINK("http://evil.example","点我")'
+    sheet = _xlsx([(evil, evil, 1, Decimal("1"), WHEN)])
+    for cell in sheet[2][:2]:
+        assert cell.data_type == "s"  # a string cell, never a formula ("f")
+        # XlsxWriter writes a CR as Excel's escape _x000D_, which openpyxl leaves as is
+        assert cell.value.replace("_x000D_", "\r") == "'" + evil
+
+
+def test_xlsx_leaves_no_temporary_files(tmp_path):
+    rows = [("王建国", ID, n, Decimal("1"), WHEN) for n in range(10)]
+    data = b"".join(sw.xlsx_stream(COLUMNS, rows, tmp_dir=str(tmp_path)))
+    assert data[:2] == b"PK" and os.listdir(tmp_path) == []
+    # a client that goes away after the first chunk: closing the iterator cleans up too
+    stream = sw.xlsx_stream(COLUMNS, iter(rows), tmp_dir=str(tmp_path), chunk_size=256)
+    next(stream)
+    assert os.listdir(tmp_path) != []
+    stream.close()
+    assert os.listdir(tmp_path) == []
+
+
+def _rows(n):
+    """Fresh rows made on demand, as a database cursor hands them over."""
+    for i in range(n):
+        yield (f"王建国{i}", f"{139901198001010000 + i}", i, Decimal(i).scaleb(-2), WHEN)
+
+
+def _peak(stream) -> int:
+    tracemalloc.start()
+    try:
+        for _ in stream:
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_csv_memory_does_not_grow_with_rows():
+    """Ten times the rows, the same peak: one chunk is held at a time, never the rows."""
+    small = _peak(sw.csv_stream(COLUMNS, _rows(1_000), chunk_size=4096))
+    large = _peak(sw.csv_stream(COLUMNS, _rows(10_000), chunk_size=4096))
+    # 10,000 rows held at once would be over 1 MB; allow noise of 25% + 32 KB
+    assert large < small * 1.25 + 32 * 1024, (small, large)
+
+
+def test_xlsx_memory_does_not_grow_with_rows(tmp_path):
+    """Five times the rows, the same peak: XlsxWriter's constant_memory mode writes each row
+    to a temporary file as soon as the next one starts (tracemalloc makes XlsxWriter slow,
+    hence the modest counts; the benchmark measures 20,000 and 200,000)."""
+    small = _peak(sw.xlsx_stream(COLUMNS, _rows(1_000), tmp_dir=str(tmp_path)))
+    large = _peak(sw.xlsx_stream(COLUMNS, _rows(5_000), tmp_dir=str(tmp_path)))
+    assert large < small * 1.25 + 32 * 1024, (small, large)
+
+
+def test_text_values_in_number_and_time_columns():
+    """Callers that already hold the text (the ledger does, per row) pass it through to CSV;
+    XLSX still gets a number and a date cell."""
+    rows = [("王建国", ID, 3, "80.55", "2026-03-01 09:05")]
+    assert _csv(rows)[1][3:] == ["80.55", "2026-03-01 09:05"]
+    area, when = _xlsx(rows)[2][3:]
+    assert area.value == 80.55 and area.number_format == "0.00"
+    assert when.value == WHEN and when.is_date
