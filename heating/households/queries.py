@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import abort
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -25,6 +26,15 @@ class Filters:
     state: str = ""
     conversion_type: str = ""
     year: int | None = None
+
+
+def case_in_scope(user: Any, case_id: int) -> Household:
+    """The case, or 404 when it does not exist or lies outside all of the user's scopes
+    (its existence is not revealed).  Every view that loads a case by id goes through this."""
+    hh = db.session.get(Household, case_id)
+    if hh is None or not permissions.in_scope(user, hh):
+        abort(404)
+    return hh
 
 
 def _search_clause(q: str) -> Any:

@@ -46,11 +46,8 @@ bp = Blueprint("households", __name__, url_prefix="/households")
 
 
 def load_case(case_id: int) -> Household:
-    """The case, or 404 when it does not exist or lies outside all of the user's scopes."""
-    hh = db.session.get(Household, case_id)
-    if hh is None or not permissions.in_scope(current_user, hh):
-        abort(404)
-    return hh
+    """The case, or 404 outside the user's scopes (see queries.case_in_scope)."""
+    return queries.case_in_scope(current_user, case_id)
 
 
 def _village_choices(roles: frozenset[str]) -> list[tuple[int, str]]:

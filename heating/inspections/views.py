@@ -27,7 +27,7 @@ from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.core.web import attach_error
 from heating.extensions import db
-from heating.households import lifecycle
+from heating.households import lifecycle, queries
 from heating.households.models import Household
 from heating.households.services import CaseError, VersionConflict
 from heating.inspections import assignments, photos, services
@@ -38,10 +38,7 @@ bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
 
 def _case(case_id: int) -> Household:
-    hh = db.session.get(Household, case_id)
-    if hh is None or not permissions.in_scope(current_user, hh):
-        abort(404)
-    return hh
+    return queries.case_in_scope(current_user, case_id)
 
 
 def _to_case(hh: Household) -> Any:
