@@ -48,6 +48,9 @@ DATETIME = "datetime"
 KINDS = (STRING, TEXT, INTEGER, DECIMAL2, DATETIME)
 
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+#: data rows an .xlsx sheet can hold under its header row (Excel's limit is 1,048,576 rows;
+#: XlsxWriter silently drops cells beyond it)
+XLSX_MAX_ROWS = 1_048_575
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,17 @@ import os
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -85,26 +95,35 @@ def _download(export: exports.LedgerExport) -> Response:
     return response
 
 
-def _prepare_and_commit(f: queries.Filters, fmt: str, reason: str | None = None
-                        ) -> exports.LedgerExport:
+def _export(f: queries.Filters, fmt: str, args: dict[str, Any], reason: str | None = None
+            ) -> Any:
+    """Audit (committed), then the streamed file; a refusal the user can act on goes back to
+    the list with the message."""
     # End the read transaction the login opened, so that on SQLite the audited write starts
     # with BEGIN IMMEDIATE (a GET does not mark itself as a writer).
     db.session.rollback()
     with writing():
         try:
             export = exports.prepare(current_user, f, fmt, reason=reason, tmp_dir=_tmp_dir())
-        except exports.ExportRefused:
+        except exports.ExportRefused as err:
             db.session.rollback()
-            abort(403)
+            if err.forbidden:
+                abort(403)
+            flash(err.message, "error")
+            return redirect(url_for("households.index", **args))
         db.session.commit()
-    return export
+    return _download(export)
+
+
+def _args(source: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: source.get(k) for k in FILTER_NAMES if source.get(k)}
 
 
 @bp.route("/households.<any(csv, xlsx):fmt>")
 @login_required
 def households(fmt: str) -> Any:
     permissions.require(current_user, "household.view")
-    return _download(_prepare_and_commit(_filters(request.args), fmt))
+    return _export(_filters(request.args), fmt, _args(request.args))
 
 
 @bp.route("/households/full", methods=["GET", "POST"])
@@ -117,9 +136,9 @@ def households_full() -> Any:
     source = request.form if request.method == "POST" else request.args
     f = _filters(source)
     form = FullExportForm()
+    args = _args(source)
     if form.validate_on_submit():
-        return _download(_prepare_and_commit(f, form.file_format.data, form.reason.data))
-    args = {k: source.get(k) for k in FILTER_NAMES if source.get(k)}
+        return _export(f, form.file_format.data, args, form.reason.data)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "households/export_full.html", form=form, args=args,

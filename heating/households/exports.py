@@ -83,9 +83,13 @@ _MASKS: dict[str, Callable[[str], str]] = {
 
 
 class ExportRefused(Exception):
-    def __init__(self, message: Any) -> None:
+    """``forbidden``: the role may not (403); otherwise the request cannot be met as asked
+    (the message says what to do instead)."""
+
+    def __init__(self, message: Any, *, forbidden: bool = True) -> None:
         super().__init__(str(message))
         self.message = message
+        self.forbidden = forbidden
 
 
 def revealable_fields(user: Any) -> list[str]:
@@ -302,6 +306,10 @@ def prepare(user: Any, f: queries.Filters, fmt: str, *, reason: str | None = Non
     if full and not reason.strip():
         raise ExportRefused(_l("Please give a reason."))
     rows = count(user, f)
+    if fmt == "xlsx" and rows > sw.XLSX_MAX_ROWS:
+        raise ExportRefused(_l("%(n)d households are more than an Excel sheet can hold. "
+                               "Narrow the filters (a township, a year) or export CSV.",
+                               n=rows), forbidden=False)
     after = {"format": fmt, "rows": rows, "filters": _audit_filters(f)}
     if full:
         after["full_numbers"] = revealed

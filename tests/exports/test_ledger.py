@@ -291,3 +291,18 @@ def test_ledger_headers_stay_chinese_in_english_and_many_rows_stream(client, wor
     log_in(client, owner, lang="en")
     assert len(read_xlsx(client.get("/exports/households.xlsx"))) == 60
     assert len(read_csv(client.get("/exports/households.csv"))) == 60
+
+
+def test_more_rows_than_an_excel_sheet_holds_goes_back_to_the_list(client, world, cases,
+                                                                   monkeypatch):
+    from heating.core import spreadsheet_write
+    monkeypatch.setattr(spreadsheet_write, "XLSX_MAX_ROWS", 3)
+    log_in(client, make_user("county", world.county))
+    response = client.get("/exports/households.xlsx?state=draft")  # 2 rows: fine
+    assert len(read_xlsx(response)) == 2
+    response = client.get("/exports/households.xlsx?year=2026")  # 4 rows: too many
+    assert response.status_code == 302 and response.location.endswith("/households/?year=2026")
+    assert says(client.get(response.location), "%(n)d households are more than an Excel sheet "
+                "can hold. Narrow the filters (a township, a year) or export CSV.", n=4)
+    assert len(exports("households.export")) == 1  # the refused one left no audit row
+    assert len(read_csv(client.get("/exports/households.csv?year=2026"))) == 4
