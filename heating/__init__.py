@@ -32,6 +32,9 @@ from heating.households.templating import install_domain_globals
 from heating.households.views import bp as households_bp
 from heating.inspections.views import bp as inspections_bp
 from heating.main import bp as main_bp
+from heating.payouts.views import bp as payouts_bp
+from heating.publicity.views import bp as publicity_bp
+from heating.subsidies.views import bp as subsidies_bp
 
 
 def create_app(config: Config | dict[str, Any] | str | None = None) -> Flask:
@@ -75,7 +78,7 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, admin_bp, households_bp, imports_bp, exports_bp, audit_bp,
-               inspections_bp, certificates_bp):
+               inspections_bp, certificates_bp, subsidies_bp, publicity_bp, payouts_bp):
         app.register_blueprint(bp)
 
 

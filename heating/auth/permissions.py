@@ -42,6 +42,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "document.upload": frozenset({"clerk"}),
     # printable paperwork: the application form for the household to sign
     "household.print_application": frozenset({"clerk", "reviewer", "county"}),
+    # subsidy policies (county rules) and the amounts they give
+    "policy.view": ALL_CASE_ROLES,
+    "policy.manage": frozenset({"county"}),
+    # 公示 public notices and objections
+    "notice.view": ALL_CASE_ROLES,
+    "notice.manage": frozenset({"reviewer"}),
+    # payouts: batches (maker–checker), bank files, bank results, usage files
+    "payout.view": frozenset({"finance", "county", "auditor"}),
+    "payout.create": frozenset({"finance"}),
+    "payout.approve": frozenset({"finance"}),  # never the batch's creator
+    "payout.export": frozenset({"finance"}),
+    "payout.results": frozenset({"finance"}),
+    "usage.import": frozenset({"finance"}),
+    # a corrected bank account after a failed payment: requested, then approved by another
+    "account.correction.request": frozenset({"clerk", "finance"}),
+    "account.correction.approve": frozenset({"finance", "county"}),
     # the rest of the system
     "audit.view": frozenset({"auditor", "county"}),
     "user.manage": frozenset({"admin"}),

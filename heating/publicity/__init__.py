@@ -1,0 +1,1 @@
+"""公示 public notices: frozen amounts posted for a period, objections, confirmation."""

@@ -1,0 +1,1 @@
+"""Subsidy policies (per programme year and conversion type) and the pure calculator."""
