@@ -40,8 +40,9 @@ from typing import Any, Callable, Iterator
 import xlsxwriter
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from bench.client import Statement, log_in, statements
 from bench.data import ROOT, bench_app, database
 from heating.auth.models import User
 from heating.extensions import db
@@ -69,9 +70,7 @@ def _client(app: Flask) -> tuple[Any, str]:
         user = db.session.scalar(select(User).where(User.username == "county"))
         cookie_id = user.get_id()
     raw = secrets.token_hex(20)
-    with client.session_transaction() as sess:
-        sess.update({"_user_id": cookie_id, "_fresh": True, "last_active": time.time(),
-                     "csrf_token": raw})
+    log_in(client, cookie_id, csrf_token=raw)
     return client, URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
 
 
@@ -96,21 +95,10 @@ def download(client: Any, token: str, fmt: str, path: str = "full",
     return size
 
 
-def _capture_select(app: Flask, client: Any, token: str) -> tuple[str, Any]:
+def _capture_select(app: Flask, client: Any, token: str) -> Statement:
     """The ledger SELECT (with its parameters) as the export sends it to SQLite."""
-    seen: list[tuple[str, Any]] = []
-
-    def listener(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                 executemany: bool) -> None:
-        seen.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements(app) as seen:
         download(client, token, "csv")
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     found = [s for s in seen if "JOIN areas AS village" in s[0] and "count(" not in s[0]]
     assert len(found) == 1, [s[0][:80] for s in seen]
     return found[0]

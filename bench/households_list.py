@@ -18,8 +18,9 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from bench.client import Statement, log_in, statements
 from bench.data import bench_app, database
 from heating.areas.models import Area
 from heating.auth.models import User
@@ -69,14 +70,6 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def log_in(client: Any, user: User) -> None:
-    """As tests/fixtures.py: the session Flask-Login would hold after a login."""
-    with client.session_transaction() as sess:
-        sess["_user_id"] = user.get_id()
-        sess["_fresh"] = True
-        sess["last_active"] = time.time()
-
-
 def _urls(app: Flask) -> dict[str, str]:
     with app.app_context():
         assert app.config["PAGE_SIZE"] == SIZE
@@ -100,21 +93,10 @@ def _urls(app: Flask) -> dict[str, str]:
     }
 
 
-def _capture(app: Flask, client: Any, url: str) -> list[tuple[str, Any]]:
+def _capture(app: Flask, client: Any, url: str) -> list[Statement]:
     """The SQL statements (with parameters) one request issues, in order."""
-    seen: list[tuple[str, Any]] = []
-
-    def listener(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                 executemany: bool) -> None:
-        seen.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements(app) as seen:
         response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     _check(response, url)
     return seen
 

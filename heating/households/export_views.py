@@ -36,8 +36,7 @@ from wtforms.validators import DataRequired, Length
 from heating.auth import permissions
 from heating.core.db import writing
 from heating.extensions import db
-from heating.households import exports, lifecycle, queries
-from heating.households.forms import SearchForm
+from heating.households import exports, queries
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -58,25 +57,6 @@ class FullExportForm(FlaskForm):
 def _export_links() -> dict[str, Any]:
     """``may_export_full()`` for the list page's "Full-number export…" link."""
     return {"may_export_full": lambda: bool(exports.revealable_fields(current_user))}
-
-
-def _filters(source: Mapping[str, Any]) -> queries.Filters:
-    """The list's filters read the way the list reads them (households.views.index)."""
-    form = SearchForm(source)
-    f = queries.Filters(q=form.q.data or "", township=_int(form.township.data),
-                        village=_int(form.village.data), state=form.state.data or "",
-                        conversion_type=form.conversion_type.data or "",
-                        year=form.year.data if not form.year.errors else None)
-    if f.state not in lifecycle.STATES:
-        f.state = ""
-    return f
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _tmp_dir() -> str:
@@ -123,7 +103,7 @@ def _args(source: Mapping[str, Any]) -> dict[str, Any]:
 @login_required
 def households(fmt: str) -> Any:
     permissions.require(current_user, "household.view")
-    return _export(_filters(request.args), fmt, _args(request.args))
+    return _export(queries.Filters.from_args(request.args), fmt, _args(request.args))
 
 
 @bp.route("/households/full", methods=["GET", "POST"])
@@ -134,7 +114,7 @@ def households_full() -> Any:
     if not fields:
         abort(403)
     source = request.form if request.method == "POST" else request.args
-    f = _filters(source)
+    f = queries.Filters.from_args(source)  # the list's reader: the rows it shows
     form = FullExportForm()
     args = _args(source)
     if form.validate_on_submit():

@@ -76,7 +76,7 @@ HEADERS = tuple(c.header for c in COLUMNS)
 # how a number is written for one case
 FULL, MASKED, HIDDEN = "full", "masked", "hidden"
 #: numbers a role with neither the full view nor the reveal never sees, not even masked
-#: (DOMAIN.md: bank account "never" for inspectors)
+#: (DOMAIN.md: bank account "never" for inspectors); the bank's name goes with the account
 NEVER_MASKED = frozenset({"bank_account"})
 _MASKS: dict[str, Callable[[str], str]] = {
     "id_number": mask_id, "bank_account": mask_bank, "phone": mask_phone}
@@ -220,6 +220,7 @@ def ledger_rows(connection: Connection, query: Select[Any], visibility: Visibili
     states, types = labels["state"], labels["type"]
     devices, heating = labels["device"], labels["heating"]
     id_from_column, modes, known = Household.id_number_from_column, visibility.modes, {}
+    bank_from_column = Household.bank_account_from_column
     local_minutes = LocalMinutes()
     result = connection.execute(query.execution_options(stream_results=True, yield_per=1000))
     for batch in result.partitions():
@@ -235,8 +236,12 @@ def ledger_rows(connection: Connection, query: Select[Any], visibility: Visibili
                 id_number = mask_id(id_number)
             if phone_mode is not FULL:
                 phone = mask_phone(phone)
-            if bank_mode is not FULL:
-                bank = mask_bank(bank) if bank_mode is MASKED else ""
+            if bank_mode is HIDDEN:  # as on the case page: neither the bank nor the account
+                bank_name = bank = ""
+            else:
+                bank = bank_from_column(bank)
+                if bank_mode is MASKED:
+                    bank = mask_bank(bank)
             yield (
                 name, id_number, phone, township, village, f"{group or ''}{house or ''}",
                 residents, _two_places(area), heating.get(previous, previous), stoves,

@@ -57,11 +57,15 @@ def report_lines(parsed: Parsed, only_problems: bool = False) -> list[str]:
             continue
         number, status, name, id_masked, village, problems = row.as_json()
         text = "; ".join(render_problem(p) for p in problems)
-        lines.append(f"{_('row')} {number}\t{status}\t{name}\t{id_masked}\t{village}\t{text}"
-                     .rstrip())
+        lines.append("\t".join((_("row %(n)s", n=number), status, name, id_masked, village,
+                                text)).rstrip())
     counts = parsed.counts()
     lines.append(_("%(rows)d rows: %(new)d new, %(duplicates)d duplicates, %(errors)d errors",
                    **counts))
+    skipped = parsed.count("skipped")
+    if skipped:
+        lines.append(_("%(n)d withdrawn or cancelled cases skipped (not imported).",
+                       n=skipped))
     return lines
 
 

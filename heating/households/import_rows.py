@@ -35,6 +35,7 @@ from heating.households.import_rules import (
     YES,
     Places,
     VillageRef,
+    closed_state_words,
     name_key,
     portable,
     previous_heating_choices,
@@ -67,6 +68,7 @@ class Row:
 
     @property
     def importable(self) -> bool:
+        # not "skipped" (a withdrawn or cancelled case of a ledger), "duplicate" or "error"
         return self.status in ("new", "warning")
 
     def as_json(self) -> list[Any]:
@@ -87,6 +89,7 @@ class RowChecker:
         #: ``heating.core.lookup.keyed_hash``'s HMAC with its key set up once (copied per use)
         self.hmac = hmac.new(current_app.config["LOOKUP_KEY"].encode(), digestmod=hashlib.sha256)
         self.heating = previous_heating_words()
+        self.closed = closed_state_words()
         self.today = date.today()
         self.rules: list[tuple[str, Callable[..., Any]]] = [
             ("place", self._place), ("address", self._address), ("residents", self._integer),
@@ -122,6 +125,9 @@ class RowChecker:
         if not texts["id_number"] and self._is_footer(cells):
             return None
         row = Row(number)
+        state = texts.get("state")
+        if state and name_key(state).lower() in self.closed:
+            return self._closed(row, texts, raw)
         values = row.values
         row.name = texts["head_name"]
         self._name(row, texts["head_name"])
@@ -140,6 +146,21 @@ class RowChecker:
             row.status = "error"
         elif row.warnings:
             row.status = "warning"
+        return row
+
+    def _closed(self, row: Row, texts: dict[str, str], raw: dict[str, Any]) -> Row:
+        """A withdrawn or cancelled case from a re-uploaded ledger: shown as skipped, never
+        imported, and left out of the duplicate checks (its household may since have a new,
+        active case, which the file may hold too)."""
+        row.name = texts["head_name"]
+        self._id(row, raw["id_number"], texts["id_number"])
+        row.problems.clear()  # only for the masked ID shown in the preview
+        row.id_hash = None
+        row.village = self._place("place", (texts.get("township", ""), texts["village"]),
+                                  _collect([]))
+        self._problem(row, "state", _l("This case was withdrawn or cancelled (%(state)s): "
+                                       "it is not imported.", state=texts["state"]), "s")
+        row.status = "skipped"
         return row
 
     def _repeating(self, row: Row, texts: dict[str, str]) -> dict[str, Any]:

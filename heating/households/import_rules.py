@@ -19,6 +19,7 @@ from heating.core.redact import redact
 from heating.core.spreadsheet_read import header_key
 from heating.extensions import db
 from heating.households.forms import HouseholdForm
+from heating.households.lifecycle import INACTIVE_STATES, STATES
 from heating.households.models import PREVIOUS_HEATING
 
 #: roles that may import, and over which areas: clerks their villages, reviewers their
@@ -66,9 +67,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("low_income", "低保户", False, ("是否低保户", "低保/困难户", "低保", "是否低保",
                                            "低保困难户")),
 )
+#: read when a file has them, never in the template: the ledger export's 状态 (case state),
+#: so that a re-uploaded ledger does not bring withdrawn and cancelled cases back as new ones
+LEDGER_COLUMNS: tuple[Column, ...] = (
+    Column("state", "状态", False, ("案件状态",)),
+)
 TEMPLATE_HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
-BY_KEY = {c.key: c for c in COLUMNS}
-ALIASES: dict[str, str] = {header_key(name): c.key for c in COLUMNS
+BY_KEY = {c.key: c for c in COLUMNS + LEDGER_COLUMNS}
+ALIASES: dict[str, str] = {header_key(name): c.key for c in COLUMNS + LEDGER_COLUMNS
                            for name in (c.header, *c.aliases)}
 
 CONVERSION_WORDS = {"煤改气": "gas", "气代煤": "gas", "燃气": "gas", "天然气": "gas", "气": "gas",
@@ -256,3 +262,17 @@ def previous_heating_words() -> dict[str, str]:
 def previous_heating_choices() -> list[str]:
     with force_locale("zh_Hans_CN"):
         return [str(label) for label in PREVIOUS_HEATING.values()]
+
+
+def closed_state_words() -> frozenset[str]:
+    """How a 状态 cell names a withdrawn or cancelled case, folded for comparison: the
+    ledger's Chinese labels (撤销, 注销), with 已 in front, the English labels and the codes."""
+    words = set()
+    for code in INACTIVE_STATES:
+        words.add(code)
+        with force_locale("en"):
+            words.add(str(STATES[code]).lower())
+        with force_locale("zh_Hans_CN"):
+            label = name_key(str(STATES[code]))
+        words.update({label, "已" + label})
+    return frozenset(words)

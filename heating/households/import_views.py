@@ -30,7 +30,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_NAME = "农户导入模板.xlsx"
 PAGE = 200
 STATUS_LABELS = {"new": _l("New"), "warning": _l("New, with warning"),
-                 "duplicate": _l("Duplicate"), "error": _l("Error")}
+                 "duplicate": _l("Duplicate"), "error": _l("Error"),
+                 "skipped": _l("Skipped")}  # a withdrawn or cancelled case of a ledger
 
 
 @bp.app_context_processor

@@ -157,6 +157,12 @@ class Household(TimestampMixin, db.Model):
         self._bank_account = canonical or None
         self.bank_hash = keyed_hash("bank", canonical) if canonical else None
 
+    @staticmethod
+    def bank_account_from_column(stored: str | None) -> str | None:
+        """The account number from a raw column value read by a column query (ledger
+        exports): the accessor's conversion, kept here like ``id_number_from_column``."""
+        return stored
+
     @property
     def id_masked(self) -> str:
         return mask_id(self._id_number)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from flask import abort
 from sqlalchemy import func, or_, select
@@ -15,17 +15,46 @@ from heating.core.lookup import keyed_hash
 from heating.core.masking import mask_id
 from heating.core.pagination import Page, keyset_page, prefix_range
 from heating.extensions import db
+from heating.households.forms import SearchForm
+from heating.households.lifecycle import STATES
 from heating.households.models import Household, HouseholdCount
 
 
 @dataclass
 class Filters:
+    """The household list's filters.  The list and the ledger export both read them with
+    ``from_form`` / ``from_args``, so an export holds exactly the rows the list shows."""
+
     q: str = ""
     township: int = 0
     village: int = 0
     state: str = ""
     conversion_type: str = ""
     year: int | None = None
+
+    @classmethod
+    def from_form(cls, form: SearchForm) -> Filters:
+        """From the list's search form: a bad number reads as "no filter", an unknown state
+        is ignored."""
+        state = form.state.data or ""
+        return cls(q=form.q.data or "", township=_id(form.township.data),
+                   village=_id(form.village.data),
+                   state=state if state in STATES else "",
+                   conversion_type=form.conversion_type.data or "",
+                   year=form.year.data if not form.year.errors else None)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> Filters:
+        """From a query string (or a posted form) with the list's parameter names."""
+        return cls.from_form(SearchForm(args))
+
+
+def _id(value: Any) -> int:
+    """An area id from a filter value; 0 (no filter) when it is not a positive number."""
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def case_in_scope(user: Any, case_id: int) -> Household:

@@ -60,12 +60,7 @@ def _village_choices(roles: frozenset[str]) -> list[tuple[int, str]]:
 def index() -> Any:
     permissions.require(current_user, "household.view")
     form = SearchForm(request.args)
-    f = queries.Filters(q=form.q.data or "", township=_int(form.township.data),
-                        village=_int(form.village.data), state=form.state.data or "",
-                        conversion_type=form.conversion_type.data or "",
-                        year=form.year.data if not form.year.errors else None)
-    if f.state not in lifecycle.STATES:
-        f.state = ""
+    f = queries.Filters.from_form(form)  # read as the ledger export reads them
     townships = queries.visible_townships(current_user)
     villages = queries.village_filter_options(current_user, f.township)
     # labels translated once per page, not once per row or option

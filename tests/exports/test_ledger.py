@@ -306,3 +306,82 @@ def test_more_rows_than_an_excel_sheet_holds_goes_back_to_the_list(client, world
                 "can hold. Narrow the filters (a township, a year) or export CSV.", n=4)
     assert len(exports("households.export")) == 1  # the refused one left no audit row
     assert len(read_csv(client.get("/exports/households.csv?year=2026"))) == 4
+
+
+# --- review fixes ---------------------------------------------------------------------------
+def test_account_numbers_are_read_through_the_model_accessor(client, world, cases,
+                                                             monkeypatch):
+    """The ledger converts the raw bank column with Household.bank_account_from_column (as
+    the ID column goes through id_number_from_column): a later at-rest encryption changes
+    only the model.  Here the "stored" form is the number reversed."""
+    from heating.households.models import Household
+    monkeypatch.setattr(Household, "bank_account_from_column",
+                        staticmethod(lambda stored: stored[::-1] if stored else stored))
+    hh = cases["a1"]
+    log_in(client, make_user("clerk", world.village_a1))
+    (row, _) = read_csv(client.get("/exports/households.csv"))
+    assert row["银行账号"] == "\t" + hh.bank_account[::-1]
+    log_in(client, make_user("county", world.county))
+    rows = read_csv(client.get("/exports/households.csv"))
+    row = next(r for r in rows if r["案件编号"] == str(hh.id))
+    assert row["银行账号"] == mask_bank(hh.bank_account[::-1])
+
+
+def test_inspector_export_has_neither_bank_nor_account(client, world, cases):
+    """As on the case page: an inspector's ledger has the account column blank, and the
+    bank's name too, in both formats."""
+    log_in(client, make_user("inspector", world.town_a))
+    for row in read_csv(client.get("/exports/households.csv")):
+        assert row["银行账号"] == "" and row["开户银行"] == ""
+        assert row["账户名"]  # the holder's name is not a bank number
+    for row in read_xlsx(client.get("/exports/households.xlsx")):
+        assert row["银行账号"].value is None and row["开户银行"].value is None
+
+
+def test_inspector_with_a_role_that_sees_accounts_keeps_that_view(client, world, cases):
+    """Inspector and finance over the same township: finance's masked account wins there;
+    outside the finance grant, nothing."""
+    user = make_user("inspector", world.town_a)
+    GrantFactory(user=user, role="finance", area_id=world.village_a1.id)
+    db.session.commit()
+    log_in(client, user)
+    rows = {int(r["案件编号"]): r for r in read_csv(client.get("/exports/households.csv"))}
+    a1, a2 = cases["a1"], cases["a2"]
+    assert rows[a1.id]["银行账号"] == mask_bank(a1.bank_account)
+    assert rows[a1.id]["开户银行"] == a1.bank_name
+    assert rows[a2.id]["银行账号"] == "" and rows[a2.id]["开户银行"] == ""
+
+
+def test_csv_keeps_id_account_and_phone_digits_as_text(client, world):
+    """Excel would show an all-digit ID number as 1.39901E+17 and round it: in the CSV ledger
+    every all-digit ID number, account number, phone number and village code has a leading
+    tab (Excel then keeps the digits as text); masked values and values with a letter are left
+    as they are; user text that starts with a tab (or = + - @ CR) is still neutralised."""
+    owner = make_user("clerk", world.village_a1)
+    digits_only = next(make_id_number(n) for n in range(900, 999)
+                       if make_id_number(n)[-1] != "X")
+    with_x = next(make_id_number(n) for n in range(900, 999) if make_id_number(n)[-1] == "X")
+    plain = make_case(world.village_a1, owner, id_number=digits_only)
+    lettered = make_case(world.village_a1, owner, id_number=with_x,
+                         head_name="\t139901197001010011", house_no="\t1234567890123456",
+                         account_holder="=1+1", bank_name="\r6222")
+    log_in(client, owner)
+    rows = {int(r["案件编号"]): r for r in read_csv(client.get("/exports/households.csv"))}
+    row = rows[plain.id]
+    assert row["身份证号"] == "\t" + digits_only
+    assert row["银行账号"] == "\t" + plain.bank_account
+    assert row["联系电话"] == "\t" + plain.phone
+    assert row["村代码"] == "\t139901001001"
+    row = rows[lettered.id]
+    assert row["身份证号"] == with_x  # not all digits: Excel keeps it as text anyway
+    # user text is guarded, never passed off as digits kept as text
+    assert row["户主姓名"] == "'\t139901197001010011"
+    assert row["账户名"] == "'=1+1" and row["开户银行"] == "'\r6222"
+    assert row["组/门牌号"] == "1组\t1234567890123456"  # not at the start: harmless
+    # masked numbers are not digit strings: no tab
+    log_in(client, make_user("finance", world.county))
+    row = next(r for r in read_csv(client.get("/exports/households.csv"))
+               if r["案件编号"] == str(plain.id))
+    assert row["身份证号"] == mask_id(digits_only)
+    assert row["银行账号"] == mask_bank(plain.bank_account)
+    assert row["联系电话"] == mask_phone(plain.phone)
