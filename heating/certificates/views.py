@@ -28,7 +28,7 @@ from heating.core.db import writing
 from heating.core.ratelimit import RateLimitConfigError, make_limiter
 from heating.extensions import db
 from heating.households import lifecycle
-from heating.households.queries import visible_villages
+from heating.households.queries import case_in_scope, visible_villages
 from heating.households.services import CaseError
 
 bp = Blueprint("certificates", __name__)
@@ -47,10 +47,18 @@ def _install_limiter(state: Any) -> None:
 
 
 def _certificate(cert_id: int) -> Certificate:
+    """The certificate, or 404 when it does not exist or its case is outside the user's
+    scopes: the one scope rule for cases (``case_in_scope``) decides."""
     cert = db.session.get(Certificate, cert_id)
-    if cert is None or not permissions.in_scope(current_user, cert.household):
+    if cert is None:
         abort(404)
+    case_in_scope(current_user, cert.household_id)
     return cert
+
+
+def _void(cert: Certificate) -> bool:
+    """Revoked, or its case withdrawn or cancelled: what the public check shows as revoked."""
+    return cert.revoked or cert.household.state in lifecycle.INACTIVE_STATES
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
@@ -67,6 +75,12 @@ def download(cert_id: int) -> Any:
     """The first download renders and stores the PDF; every later one returns those bytes."""
     cert = _certificate(cert_id)
     permissions.require(current_user, "certificate.download", cert.household)
+    if _void(cert):
+        # a fresh print of a void certificate would still read 合格: never hand one out
+        flash(_("Certificate %(serial)s is no longer valid (revoked, or its case withdrawn or "
+                "cancelled), so its PDF is not issued any more. The case page shows when and "
+                "why.", serial=cert.serial), "error")
+        return redirect(url_for("households.detail", case_id=cert.household_id))
     db.session.commit()  # end the read: storing the PDF and the audit row need a writer
     with writing():
         cert = _certificate(cert_id)

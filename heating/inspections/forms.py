@@ -121,6 +121,11 @@ class InspectionForm(FlaskForm):
     #: set by the button pressed (pass or fail)
     result = StringField(validators=[AnyOf(("pass", "fail"), _l("Choose pass or fail."))])
 
+    def validate_reasons(self, field: Any) -> None:
+        # said here, next to the box, rather than as a refusal at the top of a long page
+        if self.result.data == "fail" and not field.data:
+            raise ValidationError(_l("Please give a reason."))
+
     def checklist(self) -> dict[str, bool]:
         return {item: bool(getattr(self, item).data) for item in CHECK_ITEMS}
 

@@ -118,8 +118,7 @@ def installation(case_id: int) -> Any:
         else:
             flash(_("Installation saved. The case is now: %(state)s.",
                     state=lifecycle.STATES[hh.state]), "success")
-            for warning in services.warnings(hh):
-                flash(warning, "warning")
+            # duplicate serial / meter warnings: the case page always shows them, once
             return _to_case(hh)
     return render_template("inspections/installation.html", form=form, case=hh,
                            installation=inst)
@@ -177,6 +176,7 @@ def inspect(case_id: int) -> Any:
                     db.session.rollback()
                     getattr(form, f"photo_{kind}").errors = [err.message]
     photo_errors = any(getattr(form, f"photo_{k}").errors for k in PHOTO_KINDS)
+    refusal = None
     if valid and not photo_errors:
         try:
             insp = services.record_inspection(
@@ -192,6 +192,8 @@ def inspect(case_id: int) -> Any:
             if isinstance(err, StaleDataError):
                 flash(_("Someone else changed this case at the same moment; nothing was saved. "
                         "Open the case again."), "error")
+            elif err.problems:
+                refusal = err  # one box listing what is missing, not a red bar per problem
             else:
                 _flash_refusal(err)
         else:
@@ -202,7 +204,7 @@ def inspect(case_id: int) -> Any:
         "inspections/inspect.html", form=form, case=hh, installation=inst,
         items=CHECKLIST[inst.conversion_type], pending=services.pending_photos(hh),
         separation=services.separation_problems(hh, current_user),
-        assignment=assignments.assignment_of(hh),
+        assignment=assignments.assignment_of(hh), refusal=refusal,
         max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024))
 
 

@@ -49,3 +49,27 @@ document.querySelectorAll("input[type=file][data-preview]").forEach(function (in
     }
   });
 });
+
+// Batch print: a box ticks every row, and the button says how many will print.
+document.querySelectorAll("input[type=checkbox][data-check-all]").forEach(function (all) {
+  var form = all.form;
+  var name = all.getAttribute("data-check-all");
+  var boxes = form.querySelectorAll("input[type=checkbox][name='" + name + "']");
+  var button = form.querySelector("button[data-count-label]");
+  var allLabel = button ? button.textContent : "";
+  function update() {
+    var ticked = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+    all.checked = ticked > 0 && ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+    if (button) {
+      button.textContent = ticked > 0 && ticked < boxes.length
+        ? button.getAttribute("data-count-label").replace("{n}", ticked) : allLabel;
+    }
+  }
+  all.addEventListener("change", function () {
+    Array.prototype.forEach.call(boxes, function (b) { b.checked = all.checked; });
+    update();
+  });
+  Array.prototype.forEach.call(boxes, function (b) { b.addEventListener("change", update); });
+  update();
+});
