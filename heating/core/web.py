@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from heating.core.db import write_intent
 from heating.core.i18n import LANGUAGE_NAMES, local
+from heating.core.money import format_fen, format_yuan
 from heating.extensions import db
 
 log = logging.getLogger("heating")
@@ -63,6 +64,8 @@ def attach_error(form: Any, err: Any) -> None:
 
 def install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local"] = local
+    app.jinja_env.filters["yuan"] = format_yuan  # Decimal 6800 → "6,800.00"
+    app.jinja_env.filters["fen"] = format_fen  # int 680000 → "6,800.00"
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
 

@@ -47,8 +47,9 @@ def _in(col: str, values: Any) -> str:
 class SubsidyPolicy(TimestampMixin, db.Model):
     __tablename__ = "subsidy_policies"
     __table_args__ = (
-        UniqueConstraint("programme_year", "conversion_type", "device_kind", "version",
-                         name="year_type_kind_version"),
+        # per county: two counties each have their own version 1 of the same year and type
+        UniqueConstraint("county_id", "programme_year", "conversion_type", "device_kind",
+                         "version", name="county_year_type_kind_version"),
         CheckConstraint("conversion_type IN ('gas','electric')", name="conversion_type"),
         CheckConstraint(_in("equipment_method", EQUIPMENT_METHODS), name="equipment_method"),
         CheckConstraint("equipment_method <> 'invoice_rate' OR equipment_rate_e4 IS NOT NULL",
@@ -107,6 +108,16 @@ class SubsidyPolicy(TimestampMixin, db.Model):
     created_by: Mapped[User] = relationship()
     supersedes: Mapped[SubsidyPolicy | None] = relationship(remote_side=[id])
 
+    # A policy is a county rule: for the permission helpers it sits at county level, so only
+    # grants over the whole county (the county office) act on it (permissions.roles_over).
+    village_id = None
+    township_id = None
+
+    @property
+    def current(self) -> bool:
+        """Not replaced by a newer version."""
+        return self.superseded_at is None
+
     @property
     def running_unit(self) -> str:
         return RUNNING_UNITS[self.conversion_type]
@@ -116,6 +127,13 @@ class SubsidyPolicy(TimestampMixin, db.Model):
         if self.equipment_rate_e4 is None:
             return None
         return Decimal(self.equipment_rate_e4) / RATE_SCALE
+
+    @property
+    def equipment_rate_pct(self) -> str:
+        """The invoice share as people write it: "85", "72.5"."""
+        if self.equipment_rate_e4 is None:
+            return ""
+        return format((Decimal(self.equipment_rate_e4) / 100).normalize(), "f")
 
     def __repr__(self) -> str:
         return (f"<SubsidyPolicy {self.id} {self.programme_year} {self.conversion_type}"
