@@ -16,6 +16,7 @@ from heating.demo import build_demo, demo_logins
 from heating.extensions import db
 from heating.households.import_cli import register_import_cli
 from heating.inspections.demo import extend_demo
+from heating.publicity.cli import register_publicity_cli
 
 
 def _password(from_stdin: bool, username: str) -> str:
@@ -26,6 +27,7 @@ def _password(from_stdin: bool, username: str) -> str:
 
 def register(app: Flask) -> None:
     register_import_cli(app)
+    register_publicity_cli(app)
 
     @app.cli.command("load-areas")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

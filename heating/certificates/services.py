@@ -28,6 +28,7 @@ from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import Household
 from heating.households.services import CaseError, transition
+from heating.publicity.models import live_entry
 
 SERIAL_RE = re.compile(r"^(\d{6})-(\d{4})-(\d{6})$")
 #: 10 bytes of the HMAC: 80 bits, 16 characters of base32 (A-Z, 2-7: no 0/O or 1/I mix-ups
@@ -169,13 +170,31 @@ def revoke(cert: Certificate, actor: Any, reason: str) -> Certificate:
         raise CaseError(_l("Please give a reason."), "reason")
     action = "uphold" if hh.state == "objected" else "revoke"
     transition(hh, action, actor, reason)
+    mark_revoked(cert, actor, reason)
+    # a case on a 公示 notice leaves it (its objections, if any, closed as upheld)
+    entry = live_entry(hh.id)
+    if entry is not None:
+        was = entry.state
+        entry.take_off(reason.strip(), actor.id)
+        db.session.flush()
+        record("notice.entry_removed", "notice_entry", entry.id, actor=actor,
+               summary=f"{entry.notice.number}: {reason.strip()}",
+               before={"state": was}, after={"state": "removed"})
+    return cert
+
+
+def mark_revoked(cert: Certificate, actor: Any, reason: str) -> Certificate:
+    """Record the revocation on the certificate, audited, without moving the case: the caller
+    makes the move (``revoke`` above; an upheld objection makes its own ``uphold`` move)."""
+    if cert.revoked:
+        raise CaseError(_l("This certificate is already revoked."))
     cert.revoked_at = now_utc()
     cert.revoked_by_id = actor.id
     cert.revoke_reason = reason.strip()
     db.session.flush()
     record("certificate.revoked", "certificate", cert.id, actor=actor,
            summary=f"{cert.serial}: {reason.strip()}", before={"revoked": False},
-           after={"revoked": True, "case_state": hh.state})
+           after={"revoked": True, "case_state": cert.household.state})
     return cert
 
 

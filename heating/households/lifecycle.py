@@ -185,6 +185,11 @@ TRANSITIONS: tuple[Transition, ...] = (
        confirm=_l("Record that the faults found at the inspection are fixed? The case goes "
                   "back to the inspectors for a new inspection.")),
     _t("publicize", "passed", "publicized", {"reviewer"}, _l("Put on public notice")),
+    # Not in DOMAIN.md's list: the issue's "a later change to a case takes it off the notice
+    # and needs a new one".  The case leaves its notice (the entry is marked removed) and waits,
+    # passed, for a new notice; its frozen amount goes with the old entry.
+    _t("unpublicize", "publicized", "passed", {"reviewer"}, _l("Take off public notice"),
+       reason_required=True),
     _t("object", "publicized", "objected", {"reviewer"}, _l("Record objection"),
        reason_required=True),
     _t("dismiss", "objected", "publicized", {"reviewer"}, _l("Dismiss objection"),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -131,6 +132,32 @@ class NoticeEntry(db.Model):
     objections: Mapped[list[Objection]] = relationship(back_populates="entry",
                                                        order_by="Objection.id")
 
+    @property
+    def live(self) -> bool:
+        return self.state != "removed"
+
+    @property
+    def open_objections(self) -> list[Objection]:
+        return [o for o in self.objections if o.outcome == "open"]
+
+    def take_off(self, reason: str, actor_id: int | None = None) -> list[Objection]:
+        """Mark the entry removed (its frozen amount stays on it, for the record) and close the
+        objections still open against it as upheld: the case has left the notice.  Here, not
+        in the services, because certificate revocation needs it and must not import
+        ``publicity.services`` (which imports the certificates); callers audit.  Returns the
+        objections it closed."""
+        now = now_utc()
+        self.state = "removed"
+        self.removed_at = now
+        self.removed_reason = reason
+        closed = self.open_objections
+        for objection in closed:
+            objection.outcome = "upheld"
+            objection.decided_at = now
+            objection.decided_by_id = actor_id
+            objection.decision_reason = reason
+        return closed
+
     # the scope helpers ask for these (an entry is in scope where its case is)
     @property
     def village_id(self) -> int:
@@ -169,3 +196,9 @@ class Objection(db.Model):
     entry: Mapped[NoticeEntry] = relationship(back_populates="objections")
     recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+def live_entry(household_id: int) -> NoticeEntry | None:
+    """The case's entry on a notice that still counts (listed, objected or confirmed)."""
+    return db.session.scalar(select(NoticeEntry).where(NoticeEntry.household_id == household_id,
+                                                       NoticeEntry.state != "removed"))

@@ -19,6 +19,8 @@ EXPECTED = {
     ("installed", "fail"): ("failed", {"inspector"}),
     ("failed", "rework"): ("installed", {"clerk"}),
     ("passed", "publicize"): ("publicized", {"reviewer"}),
+    # the "a later change takes it off the notice and needs a new one" (not in DOMAIN.md)
+    ("publicized", "unpublicize"): ("passed", {"reviewer"}),
     ("publicized", "object"): ("objected", {"reviewer"}),
     ("objected", "dismiss"): ("publicized", {"reviewer"}),
     ("objected", "uphold"): ("installed", {"reviewer"}),
@@ -115,7 +117,8 @@ def test_wrong_state_is_refused(action):
 
 
 @pytest.mark.parametrize("action", ["return", "withdraw", "cancel", "fail", "rework", "object",
-                                    "dismiss", "uphold", "revoke", "payment_fail"])
+                                    "dismiss", "uphold", "revoke", "payment_fail",
+                                    "unpublicize"])
 def test_reason_required(action):
     t = lc.BY_ACTION[action]
     for reason in (None, "", "   "):
