@@ -62,6 +62,9 @@ class Config:
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     #: one photo or document (JPEG/PNG); a whole request is bounded by MAX_CONTENT_LENGTH
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    #: a paid household's season usage below these is flagged for follow-up (possible 复烧)
+    USAGE_LOW_KWH = os.environ.get("USAGE_LOW_KWH", "100")
+    USAGE_LOW_M3 = os.environ.get("USAGE_LOW_M3", "20")
     #: scanned documents a case needs before submission (kinds: application_scan, id_card,
     #: bank_card), comma-separated; empty: none required.  In Python config it may also be a
     #: dict from the 6-digit county code ("*" for the others) to a list of kinds.
@@ -71,6 +74,8 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     #: the issuing office printed at the foot of certificates ({county}: the county's name)
     CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "{county}清洁取暖工作领导小组办公室")
+    #: days a 公示 notice stays posted (the default period of a new notice)
+    PUBLICITY_DAYS = int(os.environ.get("PUBLICITY_DAYS", "7"))
     #: public certificate checks per client address, "<n>/<second|minute|hour|day>"
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "30/minute")
     #: where the rate limiter counts: "memory" (one process; development, a single worker) or a

@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -94,7 +95,8 @@ class PayoutBatch(db.Model):
     #: from the create form: a double submit returns the batch already made
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     payment_count: Mapped[int] = mapped_column(Integer, default=0)
-    total_fen: Mapped[int] = mapped_column(Integer, default=0)
+    #: BIGINT: 20,000 payments of 6,800 yuan are 13.6 billion fen, past a 32-bit integer
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -104,7 +106,7 @@ class PayoutBatch(db.Model):
     exported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     export_count: Mapped[int | None] = mapped_column(Integer)
-    export_total_fen: Mapped[int | None] = mapped_column(Integer)
+    export_total_fen: Mapped[int | None] = mapped_column(BigInteger)
     csv_path: Mapped[str | None] = mapped_column(String(200))
     csv_sha256: Mapped[str | None] = mapped_column(String(64))
     xlsx_path: Mapped[str | None] = mapped_column(String(200))
@@ -120,6 +122,16 @@ class PayoutBatch(db.Model):
                                                    order_by="Payment.seq")
 
     __mapper_args__ = {"version_id_col": version}
+
+    # the scope helpers ask for these: a batch is in scope for county-wide roles of its county
+    # (and for township roles of its township, when it was limited to one)
+    @property
+    def village_id(self) -> int:
+        return 0
+
+    @property
+    def total(self) -> Decimal:
+        return (Decimal(self.total_fen) / 100).quantize(Decimal("0.01"))
 
     def __repr__(self) -> str:
         return f"<PayoutBatch {self.number} {self.state}>"
@@ -189,6 +201,12 @@ class Payment(db.Model):
         """The account number from a raw column value read by a column query (bank files)."""
         return stored
 
+    @staticmethod
+    def bank_columns(canonical: str) -> dict[str, str]:
+        """The column values the ``bank_account`` accessor writes, for bulk inserts (a batch
+        of 20,000 payments is inserted without building ORM objects)."""
+        return {"_bank_account": canonical, "bank_hash": keyed_hash("bank", canonical)}
+
     @property
     def bank_masked(self) -> str:
         return mask_bank(self._bank_account)
@@ -230,9 +248,9 @@ class BankResultImport(db.Model):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     row_count: Mapped[int] = mapped_column(Integer)
     paid_count: Mapped[int] = mapped_column(Integer)
-    paid_fen: Mapped[int] = mapped_column(Integer)
+    paid_fen: Mapped[int] = mapped_column(BigInteger)
     failed_count: Mapped[int] = mapped_column(Integer)
-    failed_fen: Mapped[int] = mapped_column(Integer)
+    failed_fen: Mapped[int] = mapped_column(BigInteger)
 
     imported_by: Mapped[User] = relationship()
 
@@ -303,9 +321,13 @@ class UsageImport(db.Model):
     """A season's usage file from the power or gas company."""
 
     __tablename__ = "usage_imports"
+    __table_args__ = (
+        # once per county: a city-wide file from the power company serves every county
+        UniqueConstraint("county_id", "sha256", name="county_sha256"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(200))
     path: Mapped[str] = mapped_column(String(200))
     utility: Mapped[str] = mapped_column(String(8))

@@ -33,9 +33,9 @@ def upgrade():
     sa.Column('imported_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('row_count', sa.Integer(), nullable=False),
     sa.Column('paid_count', sa.Integer(), nullable=False),
-    sa.Column('paid_fen', sa.Integer(), nullable=False),
+    sa.Column('paid_fen', sa.BigInteger(), nullable=False),
     sa.Column('failed_count', sa.Integer(), nullable=False),
-    sa.Column('failed_fen', sa.Integer(), nullable=False),
+    sa.Column('failed_fen', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['county_id'], ['areas.id'], name=op.f('fk_bank_result_imports_county_id_areas')),
     sa.ForeignKeyConstraint(['imported_by_id'], ['users.id'], name=op.f('fk_bank_result_imports_imported_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_result_imports')),
@@ -90,7 +90,7 @@ def upgrade():
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('idempotency_key', sa.String(length=64), nullable=False),
     sa.Column('payment_count', sa.Integer(), nullable=False),
-    sa.Column('total_fen', sa.Integer(), nullable=False),
+    sa.Column('total_fen', sa.BigInteger(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -99,7 +99,7 @@ def upgrade():
     sa.Column('exported_by_id', sa.Integer(), nullable=True),
     sa.Column('exported_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('export_count', sa.Integer(), nullable=True),
-    sa.Column('export_total_fen', sa.Integer(), nullable=True),
+    sa.Column('export_total_fen', sa.BigInteger(), nullable=True),
     sa.Column('csv_path', sa.String(length=200), nullable=True),
     sa.Column('csv_sha256', sa.String(length=64), nullable=True),
     sa.Column('xlsx_path', sa.String(length=200), nullable=True),
@@ -162,7 +162,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_subsidy_policies_created_by_id_users')),
     sa.ForeignKeyConstraint(['supersedes_id'], ['subsidy_policies.id'], name=op.f('fk_subsidy_policies_supersedes_id_subsidy_policies')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subsidy_policies')),
-    sa.UniqueConstraint('programme_year', 'conversion_type', 'device_kind', 'version', name='year_type_kind_version')
+    sa.UniqueConstraint('county_id', 'programme_year', 'conversion_type', 'device_kind', 'version', name='county_year_type_kind_version')
     )
     with op.batch_alter_table('subsidy_policies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subsidy_policies_county_id'), ['county_id'], unique=False)
@@ -184,7 +184,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['county_id'], ['areas.id'], name=op.f('fk_usage_imports_county_id_areas')),
     sa.ForeignKeyConstraint(['imported_by_id'], ['users.id'], name=op.f('fk_usage_imports_imported_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_usage_imports')),
-    sa.UniqueConstraint('sha256', name=op.f('uq_usage_imports_sha256'))
+    sa.UniqueConstraint('county_id', 'sha256', name='county_sha256')
     )
     with op.batch_alter_table('usage_imports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_usage_imports_county_id'), ['county_id'], unique=False)

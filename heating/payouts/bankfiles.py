@@ -1,0 +1,246 @@
+"""The bank file of a batch (CSV and XLSX, layout in docs/bank-file.md) and the payout roster.
+
+Rendering is pure (``render_csv`` / ``render_xlsx``: data in, bytes out).  ``bank_file`` is
+the service: the first download of an approved batch renders both files, stores them under
+STORAGE_DIR/bankfiles/ with their SHA-256, count and total on the batch, and marks the batch
+and its payments exported; every later download serves the stored bytes after checking the
+SHA-256, so the bank always gets identical bytes.  The bank file carries full ID and account
+numbers (the bank needs them): every download is audited.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import xlsxwriter
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from heating.areas.models import Area
+from heating.audit.services import record
+from heating.auth import permissions
+from heating.core.db import now_utc
+from heating.core.i18n import LOCAL_TZ
+from heating.core.masking import mask_bank, mask_id
+from heating.core.money import fen_in_capitals, from_fen
+from heating.core.spreadsheet_write import neutralise
+from heating.extensions import db
+from heating.households.models import Household
+from heating.payouts import render
+from heating.payouts.models import Payment, PayoutBatch
+from heating.payouts.services import PayoutError
+
+FORMATS = ("csv", "xlsx")
+COLUMNS = ("序号", "姓名", "身份证号", "开户银行", "银行账号", "金额", "付款参考号")
+KIND_LABELS = {"equipment": "设备购置补贴", "running": "运行补贴"}
+#: the row (0-based) where the table's column headers are, in both formats
+TABLE_HEADER_ROW = 8
+
+
+class StorageError(RuntimeError):
+    """A stored bank file is missing or no longer matches its SHA-256: never serve it."""
+
+
+@dataclass(frozen=True)
+class BankFileHeader:
+    batch_number: str
+    kind: str  #: 设备购置补贴 / 运行补贴 2025-2026 / 设备购置补贴（补发）
+    count: int
+    total_fen: int
+    prepared_on: date
+
+
+#: (name, ID number, bank, account, amount in fen, payment reference), in sequence order
+BankRow = tuple[str, str, str, str, int, str]
+
+
+def header_block(h: BankFileHeader) -> list[list[str]]:
+    """The rows above the table (both formats carry the same block)."""
+    return [["补贴发放银行代发文件"], ["批次号", h.batch_number], ["补贴类型", h.kind],
+            ["付款笔数", str(h.count)], ["付款总金额（元）", f"{from_fen(h.total_fen)}"],
+            ["金额大写", fen_in_capitals(h.total_fen)],
+            ["制表日期", h.prepared_on.isoformat()], []]
+
+
+def _text(value: str) -> str:
+    """Free text (names, bank names) with the formula guard; numbers stay as they are."""
+    return neutralise(value or "")
+
+
+def render_csv(h: BankFileHeader, rows: Iterable[BankRow]) -> bytes:
+    """UTF-8 with a BOM, commas, CRLF.  ID and account numbers are plain digits (a bank's
+    import reads them as text; open the XLSX to look at the file in Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerows(header_block(h))
+    writer.writerow(COLUMNS)
+    for seq, (name, id_number, bank, account, fen, ref) in enumerate(rows, start=1):
+        writer.writerow((seq, _text(name), id_number, _text(bank), account,
+                         f"{from_fen(fen)}", ref))
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def render_xlsx(h: BankFileHeader, rows: Iterable[BankRow]) -> bytes:
+    """One sheet, the header block then the table.  ID and account numbers and references are
+    text cells (never rounded to 15 digits); amounts are numbers with two decimals."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "strings_to_numbers": False})
+    # fixed document dates: the same data gives the same bytes
+    book.set_properties({"created": datetime(h.prepared_on.year, h.prepared_on.month,
+                                             h.prepared_on.day, tzinfo=timezone.utc),
+                         "title": f"补贴发放银行代发文件 {h.batch_number}"})
+    sheet = book.add_worksheet("代发明细")
+    text = book.add_format({"num_format": "@"})
+    money = book.add_format({"num_format": "0.00"})
+    bold = book.add_format({"bold": True})
+    head = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1})
+    for c, width in enumerate((7, 12, 21, 22, 23, 12, 26)):
+        sheet.set_column(c, c, width)
+    for r, line in enumerate(header_block(h)):
+        for c, value in enumerate(line):
+            sheet.write_string(r, c, value, bold if c == 0 else text)
+    sheet.write_number(4, 1, float(from_fen(h.total_fen)), money)  # the total, as a number
+    for c, title in enumerate(COLUMNS):
+        sheet.write_string(TABLE_HEADER_ROW, c, title, head)
+    r = TABLE_HEADER_ROW
+    ws, wn = sheet.write_string, sheet.write_number
+    for r, (name, id_number, bank, account, fen, ref) in enumerate(rows,
+                                                                   start=TABLE_HEADER_ROW + 1):
+        wn(r, 0, r - TABLE_HEADER_ROW)
+        ws(r, 1, _text(name))
+        ws(r, 2, id_number, text)
+        ws(r, 3, _text(bank))
+        ws(r, 4, account, text)
+        # an XLSX number is a double: fen / 100 is the double nearest the exact amount, and
+        # the two-decimal format shows exactly that amount
+        wn(r, 5, fen / 100, money)
+        ws(r, 6, ref, text)
+    sheet.freeze_panes(TABLE_HEADER_ROW + 1, 0)
+    book.close()
+    return out.getvalue()
+
+
+# --- the service: freeze at the first download -------------------------------------------------
+
+def kind_label(batch: PayoutBatch) -> str:
+    label = KIND_LABELS[batch.kind] + (f" {batch.season}" if batch.season else "")
+    return label + ("（补发）" if batch.is_repay else "")
+
+
+def bank_rows(batch: PayoutBatch) -> list[BankRow]:
+    """The payments the bank file carries (voided ones left out), read as columns."""
+    query = (select(Payment.payee_name, Household._id_number, Payment.bank_name,
+                    Payment._bank_account, Payment.amount_fen, Payment.reference)
+             .join(Household, Payment.household_id == Household.id)
+             .where(Payment.batch_id == batch.id, Payment.status.in_(("pending", "exported")))
+             .order_by(Payment.seq))
+    id_of, account_of = Household.id_number_from_column, Payment.bank_account_from_column
+    return [(name, id_of(raw_id), bank, account_of(raw_acct), fen, ref)
+            for name, raw_id, bank, raw_acct, fen, ref in db.session.execute(query)]
+
+
+def _store(data: bytes, batch: PayoutBatch, ext: str) -> str:
+    relative = f"bankfiles/{batch.number}-{secrets.token_hex(8)}.{ext}"
+    path = Path(current_app.config["STORAGE_DIR"]) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o440)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return relative
+
+
+def _freeze(batch: PayoutBatch, actor: Any) -> None:
+    rows = bank_rows(batch)
+    count, total = len(rows), sum(r[4] for r in rows)
+    if (count, total) != (batch.payment_count, batch.total_fen) or not count:
+        raise PayoutError(_l("The batch's totals do not match its payments; the bank file was "
+                             "not made. Tell the system administrator."))
+    now = now_utc()
+    h = BankFileHeader(batch.number, kind_label(batch), count, total,
+                       now.astimezone(LOCAL_TZ).date())
+    csv_bytes, xlsx_bytes = render_csv(h, rows), render_xlsx(h, rows)
+    batch.csv_path, batch.xlsx_path = _store(csv_bytes, batch, "csv"), _store(xlsx_bytes, batch,
+                                                                              "xlsx")
+    batch.csv_sha256 = hashlib.sha256(csv_bytes).hexdigest()
+    batch.xlsx_sha256 = hashlib.sha256(xlsx_bytes).hexdigest()
+    batch.export_count, batch.export_total_fen = count, total
+    batch.exported_by_id, batch.exported_at = actor.id, now
+    batch.state = "exported"
+    db.session.execute(update(Payment).where(Payment.batch_id == batch.id,
+                                             Payment.status == "pending")
+                       .values(status="exported").execution_options(synchronize_session=False))
+    db.session.flush()  # the version check: a concurrent first download fails here
+    record("payout.bank_file_frozen", "payout_batch", batch.id, actor=actor,
+           summary=batch.number, before={"state": "approved"},
+           after={"state": "exported", "count": count, "total_fen": total,
+                  "csv_sha256": batch.csv_sha256[:16], "xlsx_sha256": batch.xlsx_sha256[:16]})
+
+
+def read_stored(batch: PayoutBatch, fmt: str) -> bytes:
+    relative, digest = ((batch.csv_path, batch.csv_sha256) if fmt == "csv"
+                        else (batch.xlsx_path, batch.xlsx_sha256))
+    try:
+        data = (Path(current_app.config["STORAGE_DIR"]) / (relative or "")).read_bytes()
+    except OSError:
+        raise StorageError(f"batch {batch.number}: stored {fmt} missing") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise StorageError(f"batch {batch.number}: stored {fmt} does not match its SHA-256")
+    return data
+
+
+def bank_file(batch: PayoutBatch, fmt: str, actor: Any) -> bytes:
+    """The bank file's bytes (frozen at the first download); every download is audited."""
+    if fmt not in FORMATS:
+        raise PayoutError(_l("Unknown file format."))
+    if not permissions.can(actor, "payout.export", batch):
+        raise PayoutError(_l("Only finance staff download bank files."))
+    if batch.state == "approved":
+        _freeze(batch, actor)
+    elif batch.state not in ("exported", "reconciled", "closed"):
+        raise PayoutError(_l("The bank file is made once the batch is approved by a second "
+                             "finance user."))
+    data = read_stored(batch, fmt)
+    record("payout.bank_file_download", "payout_batch", batch.id, actor=actor,
+           summary=f"{batch.number}.{fmt}",
+           after={"format": fmt, "count": batch.export_count,
+                  "total_fen": batch.export_total_fen})
+    return data
+
+
+# --- the payout roster (补贴发放花名册) per township ---------------------------------------------
+
+def roster_pdf(batch: PayoutBatch, township: Area, actor: Any) -> render.Rendered:
+    """The roster of one township of the batch (masked numbers), audited."""
+    query = (select(Payment.seq, Area.name, Payment.payee_name, Household._id_number,
+                    Payment._bank_account, Payment.amount_fen, Payment.status)
+             .join(Household, Payment.household_id == Household.id)
+             .join(Area, Area.id == Household.village_id)
+             .where(Payment.batch_id == batch.id, Household.township_id == township.id,
+                    Payment.status != "voided")
+             .order_by(Payment.seq))
+    rows = [render.RosterRow(seq, village, name, mask_id(Household.id_number_from_column(raw)),
+                             mask_bank(Payment.bank_account_from_column(acct)), fen)
+            for seq, village, name, raw, acct, fen, _ in db.session.execute(query)]
+    county = db.session.get(Area, batch.county_id)
+    data = render.RosterData(batch_number=batch.number, kind=kind_label(batch),
+                             county=county.name if county else "", township=township.name,
+                             rows=tuple(rows), printed_on=now_utc().astimezone(LOCAL_TZ).date())
+    rendered = render.render_roster(data)
+    record("payout.roster_printed", "payout_batch", batch.id, actor=actor,
+           summary=f"{batch.number} {township.code}", after={"rows": len(rows)})
+    return rendered
+
+
+def may_download(batch: PayoutBatch, user: Any) -> bool:
+    return (batch.state in ("approved", "exported", "reconciled", "closed")
+            and permissions.can(user, "payout.export", batch))
+
