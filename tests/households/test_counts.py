@@ -57,3 +57,27 @@ def test_list_counts_use_the_kept_table(app, world):
     assert queries.counts_by_state(county, f) == {"draft": 3}
     assert queries.counts_by_state(county, queries.Filters(township=world.town_b.id)) == {}
     assert queries.counts_by_state(make_user("clerk", world.village_b1), queries.Filters()) == {}
+
+
+def test_counts_follow_bulk_statements(app, world):
+    """One statement moving many cases across villages and states at once (the payout batch's
+    bulk moves; statement-level triggers on PostgreSQL): the kept counts still equal the
+    GROUP BY, including keys whose net change is zero."""
+    clerk = make_user("clerk", world.village_a1, world.village_a2, world.village_b1)
+    cases = [make_case(v, clerk) for v in (world.village_a1, world.village_a2,
+                                           world.village_b1) for _ in range(4)]
+    ids = [hh.id for hh in cases]
+    db.session.execute(update(Household).where(Household.id.in_(ids[::2]))
+                       .values(state="submitted"))
+    db.session.commit()
+    assert kept() == truth()
+    # swap states in one statement: per village, as many leave "draft" as enter it
+    db.session.execute(update(Household).where(Household.id.in_(ids)).values(
+        state=func.coalesce(None, Household.state).op("||")("")))  # no-op rewrite of every row
+    db.session.execute(update(Household).where(Household.id.in_(ids[:6])).values(
+        village_id=world.village_b1.id, township_id=world.town_b.id))
+    db.session.commit()
+    assert kept() == truth()
+    db.session.execute(update(Household).where(Household.id.in_(ids)).values(state="approved"))
+    db.session.commit()
+    assert kept() == truth() and sum(truth().values()) == 12
