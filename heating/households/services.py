@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
@@ -25,6 +26,14 @@ FIELDS = (
     "conversion_type", "device_kind", "bank_name", "bank_account", "account_holder",
     "luhn_confirmed",
 )
+
+
+#: sent by transition() after every move, in the mover's transaction:
+#: ``case_moved.send(case, action=…, source=…, target=…, actor=…, reason=…)``.  Domains built on
+#: households (a notice must drop a withdrawn case) listen here, so households never imports
+#: them.  transition_many() does not send it: its bulk moves (payout rostering) concern no
+#: listener.
+case_moved = Namespace().signal("case-moved")
 
 
 class CaseError(Exception):
@@ -198,6 +207,8 @@ def transition(hh: Household, action: str, actor: Any, reason: str | None = None
     event = _event(hh, action, source, t.target, actor, reason)
     record(f"household.{action}", "household", hh.id, actor=actor,
            summary=(reason or "").strip(), before={"state": source}, after={"state": t.target})
+    case_moved.send(hh, action=action, source=source, target=t.target, actor=actor,
+                    reason=reason)
     return event
 
 

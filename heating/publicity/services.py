@@ -26,8 +26,9 @@ from heating.core.i18n import LOCAL_TZ, local_today
 from heating.core.masking import mask_id, mask_name
 from heating.core.money import format_fen
 from heating.extensions import db
+from heating.households import lifecycle
 from heating.households.models import Household
-from heating.households.services import transition
+from heating.households.services import case_moved, transition
 from heating.publicity import render
 from heating.publicity.models import Notice, NoticeEntry, live_entry
 from heating.publicity.scope import AreaRef
@@ -306,6 +307,19 @@ def take_off_notice(case: Household, actor: Any, reason: str) -> NoticeEntry | N
     _remove(entry, actor, reason)
     close_if_done(entry.notice)
     return entry
+
+
+@case_moved.connect
+def _drop_withdrawn_or_cancelled(case: Household, *, target: str, actor: Any,
+                                 reason: str | None, **_: Any) -> None:
+    """A case withdrawn or cancelled while on a notice leaves it at once (the printed list
+    stays as posted; the entry is marked removed, its objections closed)."""
+    if target not in lifecycle.INACTIVE_STATES:
+        return
+    entry = live_entry(case.id)
+    if entry is not None:
+        _remove(entry, actor, reason or str(lifecycle.STATES[target]))
+        close_if_done(entry.notice)
 
 
 def _remove(entry: NoticeEntry, actor: Any, reason: str) -> None:

@@ -288,13 +288,22 @@ def test_revoking_the_certificate_takes_the_case_off(world, reviewer, policy, co
     assert services.confirmed_entry(hh) is None
 
 
-def test_withdrawn_case_leaves_its_notice_at_confirmation(world, reviewer, policy):
+def test_withdrawn_case_leaves_its_notice_at_once(world, reviewer, policy):
+    """Withdrawing (or cancelling) a case on notice takes its entry off in the same
+    transaction, audited; the rest of the notice confirms as usual."""
+    from heating.audit.models import AuditEvent
     from heating.households.services import transition
     hh, other = passed_case(world), passed_case(world)
     notice = publish(reviewer, world, [hh, other])
     transition(hh, "withdraw", reviewer, "户主申请")
     db.session.commit()
+    entry = next(e for e in notice.entries if e.household_id == hh.id)
+    assert entry.state == "removed" and entry.removed_reason == "户主申请"
+    assert services.confirmed_entry(hh) is None
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "notice.entry_removed",
+        AuditEvent.object_id == str(entry.id))) is not None
     result = services.confirm_due(today=after_end(notice))
     db.session.commit()
-    assert (result.confirmed, result.removed, result.closed) == (1, 1, 1)
-    assert notice.entries[0].state == "removed" and hh.state == "withdrawn"
+    assert (result.confirmed, result.closed) == (1, 1)
+    assert hh.state == "withdrawn" and other.state == "confirmed"
