@@ -107,3 +107,10 @@ def says(response, msgid, **kw):
         with force_locale(locale):
             renderings.add(gettext(msgid, **kw))
     return any(text in body for text in renderings)
+
+
+def en(message: Any) -> str:
+    """A (lazy) message rendered in English: service-level tests run outside a request, where
+    the app's default language (Chinese) would apply."""
+    with force_locale("en"):
+        return str(message)

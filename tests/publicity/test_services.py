@@ -18,7 +18,7 @@ from heating.households.models import CaseEvent
 from heating.publicity import objections, services
 from heating.publicity.models import Notice
 from heating.publicity.services import PublicityError
-from tests.fixtures import make_user
+from tests.fixtures import en, make_user
 from tests.publicity.support import make_policy, passed_case
 
 
@@ -92,8 +92,8 @@ def test_case_without_amount_refuses_the_whole_notice(world, reviewer, policy):
         publish(reviewer, world, [ok, gas])
     db.session.rollback()
     assert len(err.value.problems) == 1
-    assert f"Case {gas.id}" in str(err.value.problems[0])
-    assert "No subsidy policy" in str(err.value.problems[0])
+    assert f"Case {gas.id}" in en(err.value.problems[0])
+    assert "No subsidy policy" in en(err.value.problems[0])
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
     db.session.refresh(ok)
     assert ok.state == "passed"

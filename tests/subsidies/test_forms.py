@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from heating.subsidies.forms import PolicyForm
@@ -23,8 +24,9 @@ def make(values: dict[str, str]) -> PolicyForm:
 
 
 def read(field: str, value: str) -> tuple[object, list]:
-    form = make({field: value})
-    return form[field].data, [str(e) for e in form[field].errors]
+    with force_locale("en"):
+        form = make({field: value})
+        return form[field].data, [str(e) for e in form[field].errors]
 
 
 @pytest.mark.parametrize("typed,expected", [
