@@ -33,6 +33,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Iterable, Iterator, Sequence
 from xml.sax.saxutils import quoteattr
 
@@ -128,7 +129,7 @@ def csv_stream(columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
 
 # --- XLSX ------------------------------------------------------------------------------------
 #: style indexes in _STYLES' cellXfs
-_S_HEADER, _S_TEXT, _S_DECIMAL2, _S_DATETIME, _S_PLAIN = 1, 2, 3, 4, 5
+_S_HEADER, _S_TEXT, _S_DECIMAL2, _S_DATETIME, _S_PLAIN, _S_BOLD = 1, 2, 3, 4, 5, 6
 #: characters XML 1.0 cannot hold at all (tab, LF and CR can): written as Excel's _xHHHH_
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -170,13 +171,14 @@ _STYLES = (
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
     '</cellStyleXfs>'
-    '<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" '
     'applyFill="1"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>')
 
@@ -223,6 +225,16 @@ def _string_cell(ref: str, value: str, style: int) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed date, so the same workbook always gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # the entry's own level (zipfile ignores the archive's level for a ZipInfo); 3.13 renamed
+    # the slot to compress_level and kept this name as an alias
+    info._compresslevel = _DEFLATE_LEVEL  # type: ignore[attr-defined]
+    return info
+
+
 class _Sink(io.RawIOBase):
     """The zip's output: an unseekable stream whose bytes we hand out as chunks (zipfile
     then writes data descriptors instead of seeking back)."""
@@ -248,18 +260,30 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def _sheet_head(columns: Sequence[Column]) -> str:
+def _sheet_head(columns: Sequence[Column], preamble: Sequence[Sequence[Any]]) -> str:
     cols = "".join(f'<col min="{c}" max="{c}" width="{column.width}" customWidth="1"'
                    f'{_COLUMN_STYLE[column.kind]}/>' for c, column in enumerate(columns, 1))
-    header = "".join(_string_cell(f"{_column_letter(c)}1", column.header, _S_HEADER)
+    lines = []
+    for r, line in enumerate(preamble, start=1):
+        cells = []
+        for c, value in enumerate(line):
+            ref = f"{_column_letter(c)}{r}"
+            if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+                cells.append(f'<c r="{ref}" s="{_S_DECIMAL2}"><v>{value}</v></c>')
+            elif value:
+                cells.append(_string_cell(ref, str(value), _S_BOLD if c == 0 else _S_TEXT))
+        lines.append(f'<row r="{r}">{"".join(cells)}</row>')
+    top = len(preamble) + 1
+    header = "".join(_string_cell(f"{_column_letter(c)}{top}", column.header, _S_HEADER)
                      for c, column in enumerate(columns) if column.header)
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-            'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/>'
-            '</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-            f'<cols>{cols}</cols><sheetData><row r="1">{header}</row>')
+            f'<sheetViews><sheetView workbookViewId="0"><pane ySplit="{top}" '
+            f'topLeftCell="A{top + 1}" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft"/></sheetView></sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            f'<cols>{cols}</cols><sheetData>{"".join(lines)}<row r="{top}">{header}</row>')
 
 
 _COLUMN_STYLE = {STRING: "", INTEGER: "", TEXT: f' style="{_S_TEXT}"',
@@ -297,26 +321,29 @@ def _row_xml(r: int, row: Sequence[Any], plan: Sequence[tuple[int, str, str]]) -
 
 def xlsx_stream(columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
                 sheet_name: str = "Sheet1", tmp_dir: str | None = None,
-                chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+                chunk_size: int = CHUNK_SIZE,
+                preamble: Sequence[Sequence[Any]] = ()) -> Iterator[bytes]:
     """The XLSX file as byte chunks of about ``chunk_size`` (compressed), header row frozen
-    and filtered.  Nothing is written anywhere but the chunks (``tmp_dir`` is accepted for
-    callers of the earlier XlsxWriter version and ignored)."""
+    and filtered.  ``preamble`` rows go above the header (a title block: first cell bold, the
+    rest text; an int or Decimal is a two-decimal number).  The same input gives the same
+    bytes (fixed entry dates in the zip).  Nothing is written anywhere but the chunks
+    (``tmp_dir`` is accepted for callers of the earlier XlsxWriter version and ignored)."""
     sink = _Sink()
     book = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED,
                            compresslevel=_DEFLATE_LEVEL)
     for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _ROOT_RELS),
                        ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
                        ("xl/styles.xml", _STYLES)):
-        book.writestr(name, text)
+        book.writestr(_entry(name), text)
     plan = [(c, column.kind, _column_letter(c)) for c, column in enumerate(columns)]
-    count = 0
-    with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-        parts = [_sheet_head(columns)]
+    count, top = 0, len(preamble) + 1
+    with book.open(_entry("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as sheet:
+        parts = [_sheet_head(columns, preamble)]
         size = len(parts[0])
         for count, row in enumerate(rows, start=1):
             if count > XLSX_MAX_ROWS:
                 raise ValueError(f"more than {XLSX_MAX_ROWS} rows do not fit on one sheet")
-            xml = _row_xml(count + 1, row, plan)
+            xml = _row_xml(count + top, row, plan)
             parts.append(xml)
             size += len(xml)
             if size >= chunk_size:
@@ -324,13 +351,14 @@ def xlsx_stream(columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
                 parts, size = [], 0
                 if sink.buffer:
                     yield sink.take()
-        last = f"{_column_letter(len(columns) - 1)}{max(count, 1) + 1}"
-        parts.append(f'</sheetData><autoFilter ref="A1:{last}"/>'
+        last = f"{_column_letter(len(columns) - 1)}{max(count, 1) + top}"
+        parts.append(f'</sheetData><autoFilter ref="A{top}:{last}"/>'
                      '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
                      'header="0.3" footer="0.3"/></worksheet>')
         sheet.write("".join(parts).encode("utf-8"))
-    book.writestr("xl/workbook.xml", _workbook_xml(sheet_name, "$A$1:$" + last.rstrip(
-        "0123456789") + "$" + last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
+    book.writestr(_entry("xl/workbook.xml"), _workbook_xml(
+        sheet_name, f"$A${top}:$" + last.rstrip("0123456789") + "$"
+        + last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
     book.close()
     yield sink.take()
 

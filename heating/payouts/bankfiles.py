@@ -15,11 +15,10 @@ import io
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
-import xlsxwriter
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -27,6 +26,7 @@ from sqlalchemy import select, update
 from heating.areas.models import Area
 from heating.audit.services import record
 from heating.auth import permissions
+from heating.core import spreadsheet_write as sw
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_bank, mask_id
@@ -88,45 +88,25 @@ def render_csv(h: BankFileHeader, rows: Iterable[BankRow]) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
+#: the table's columns in the XLSX (ID, account and reference as text cells, never rounded)
+XLSX_COLUMNS = (
+    sw.Column("序号", sw.INTEGER, 7), sw.Column("姓名", sw.STRING, 12),
+    sw.Column("身份证号", sw.TEXT, 21), sw.Column("开户银行", sw.STRING, 22),
+    sw.Column("银行账号", sw.TEXT, 23), sw.Column("金额", sw.DECIMAL2, 12),
+    sw.Column("付款参考号", sw.TEXT, 26),
+)
+
+
 def render_xlsx(h: BankFileHeader, rows: Iterable[BankRow]) -> bytes:
-    """One sheet, the header block then the table.  ID and account numbers and references are
-    text cells (never rounded to 15 digits); amounts are numbers with two decimals."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                     "strings_to_urls": False, "strings_to_numbers": False})
-    # fixed document dates: the same data gives the same bytes
-    book.set_properties({"created": datetime(h.prepared_on.year, h.prepared_on.month,
-                                             h.prepared_on.day, tzinfo=timezone.utc),
-                         "title": f"补贴发放银行代发文件 {h.batch_number}"})
-    sheet = book.add_worksheet("代发明细")
-    text = book.add_format({"num_format": "@"})
-    money = book.add_format({"num_format": "0.00"})
-    bold = book.add_format({"bold": True})
-    head = book.add_format({"bold": True, "bg_color": "#EEEEEE", "border": 1})
-    for c, width in enumerate((7, 12, 21, 22, 23, 12, 26)):
-        sheet.set_column(c, c, width)
-    for r, line in enumerate(header_block(h)):
-        for c, value in enumerate(line):
-            sheet.write_string(r, c, value, bold if c == 0 else text)
-    sheet.write_number(4, 1, float(from_fen(h.total_fen)), money)  # the total, as a number
-    for c, title in enumerate(COLUMNS):
-        sheet.write_string(TABLE_HEADER_ROW, c, title, head)
-    r = TABLE_HEADER_ROW
-    ws, wn = sheet.write_string, sheet.write_number
-    for r, (name, id_number, bank, account, fen, ref) in enumerate(rows,
-                                                                   start=TABLE_HEADER_ROW + 1):
-        wn(r, 0, r - TABLE_HEADER_ROW)
-        ws(r, 1, _text(name))
-        ws(r, 2, id_number, text)
-        ws(r, 3, _text(bank))
-        ws(r, 4, account, text)
-        # an XLSX number is a double: fen / 100 is the double nearest the exact amount, and
-        # the two-decimal format shows exactly that amount
-        wn(r, 5, fen / 100, money)
-        ws(r, 6, ref, text)
-    sheet.freeze_panes(TABLE_HEADER_ROW + 1, 0)
-    book.close()
-    return out.getvalue()
+    """One sheet, the header block then the table (frozen below the column titles).  ID and
+    account numbers and references are text cells; amounts are numbers with two decimals and
+    the block's total is a number too.  The same data gives the same bytes."""
+    block: list[list[Any]] = header_block(h)
+    block[4] = [block[4][0], from_fen(h.total_fen)]  # the total, as a number
+    table = ((seq, name, id_number, bank, account, from_fen(fen), ref)
+             for seq, (name, id_number, bank, account, fen, ref) in enumerate(rows, start=1))
+    return b"".join(sw.xlsx_stream(XLSX_COLUMNS, table, sheet_name="代发明细",
+                                   preamble=block))
 
 
 # --- the service: freeze at the first download -------------------------------------------------

@@ -189,3 +189,22 @@ def test_text_values_in_number_and_time_columns():
     area, when = _xlsx(rows)[2][3:]
     assert area.value == 80.55 and area.number_format == "0.00"
     assert when.value == WHEN and when.is_date
+
+
+def test_xlsx_same_input_same_bytes():
+    rows = [("王建国", ID, 3, Decimal("80.50"), WHEN)]
+    assert b"".join(sw.xlsx_stream(COLUMNS, rows)) == b"".join(sw.xlsx_stream(COLUMNS, rows))
+
+
+def test_xlsx_preamble_above_the_header():
+    """A title block (the bank file's) above the table: the header row, the frozen pane and
+    the filter move down with it; a Decimal in the block is a number."""
+    preamble = [["补贴发放银行代发文件"], ["批次号", "FF-1"], ["付款总金额（元）", Decimal("6800.50")],
+                []]
+    data = b"".join(sw.xlsx_stream(COLUMNS, list(_rows(2)), preamble=preamble))
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet["A1"].value == "补贴发放银行代发文件" and sheet["A1"].font.b
+    assert sheet["B2"].value == "FF-1" and sheet["B3"].value == 6800.5
+    assert [c.value for c in sheet[5]] == ["姓名", "身份证号", "人数", "面积", "时间"]
+    assert sheet["A6"].value == "王建国0" and sheet.freeze_panes == "A6"
+    assert sheet.auto_filter.ref == "A5:E7"
