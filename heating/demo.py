@@ -92,6 +92,8 @@ _WINDOW = {"draft": (0.1, 60), "submitted": (1, 90), "returned": (3, 100), "appr
 #: where a case stood when it was withdrawn or cancelled
 _BEFORE_END = {"withdrawn": {"draft": 40, "submitted": 25, "returned": 15, "approved": 20},
                "cancelled": {"draft": 20, "submitted": 30, "returned": 10, "approved": 40}}
+#: staff added after the first demo: (username, roles over the county)
+ADDED_STAFF = (("finance02", ("finance",)),)
 #: (action, days later: min, max) for the moves of each path
 _STEPS = {"submit": (0, 6), "return": (1, 5), "resubmit": (1, 6), "approve": (1, 8),
           "withdraw": (1, 20), "cancel": (2, 25)}
@@ -149,7 +151,7 @@ def build_demo(households: int, seed: int, echo: Callable[[str], Any]) -> None:
 
 def demo_logins() -> list[str]:
     """Printable lines: the demo password and a login for each role, read from the database."""
-    wanted = ("admin", "county", "auditor", "finance", "reviewer01", "inspector01",
+    wanted = ("admin", "county", "auditor", "finance", "finance02", "reviewer01", "inspector01",
               "reviewer_inspector", "clerk001")
     users = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_(wanted)))}
@@ -282,6 +284,13 @@ def _build_users(rng: random.Random, county: Area, villages: list[Village], at: 
     users = [User(username=name, display_name=person_name(rng, rng.random() < 0.6),
                   password_hash=password, must_change_password=False, failed_logins=0,
                   active=True, created_at=when, updated_at=when) for name, _ in plan]
+    # a second finance user checks the first one's batches (maker–checker); staff added since
+    # the first demo draw their names from their own generator, so a seed keeps its county
+    for name, grants in ADDED_STAFF:
+        plan.append((name, [(role, county.id) for role in grants]))
+        users.append(User(username=name, display_name=person_name(random.Random(name), False),
+                          password_hash=password, must_change_password=False, failed_logins=0,
+                          active=True, created_at=when, updated_at=when))
     db.session.add_all(users)
     db.session.flush()
     audit: list[dict[str, Any]] = []

@@ -1,5 +1,6 @@
 """Demo data for installations, inspections and certificates (``flask demo-data`` runs this
-after the households are built).
+after the households are built, through ``heating.payouts.demo.extend_demo``: between last
+autumn's money story and today's).
 
 A seeded sample of the current year's approved cases is walked through the real services,
 by the demo staff who may make each move: the village clerk records the installation, the
