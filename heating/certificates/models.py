@@ -27,12 +27,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from heating.auth.models import User
 from heating.core.db import UTCDateTime, now_utc
 from heating.extensions import db
-from heating.households.models import Household
+from heating.households.models import Household, InCaseScope
 
 _CURRENT = "revoked_at IS NULL"
 
 
-class Certificate(db.Model):
+class Certificate(InCaseScope, db.Model):
     __tablename__ = "certificates"
     __table_args__ = (
         UniqueConstraint("county_code", "year", "sequence", name="county_year_sequence"),
@@ -72,18 +72,6 @@ class Certificate(db.Model):
     def revoked(self) -> bool:
         return self.revoked_at is not None
 
-    # the scope helpers ask for these (a certificate is in scope where its case is)
-    @property
-    def village_id(self) -> int:
-        return self.household.village_id
-
-    @property
-    def township_id(self) -> int:
-        return self.household.township_id
-
-    @property
-    def county_id(self) -> int:
-        return self.household.county_id
 
     def __repr__(self) -> str:
         return f"<Certificate {self.serial}>"

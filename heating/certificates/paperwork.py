@@ -3,10 +3,7 @@ data classes of ``heating.certificates.render`` filled from it and from the case
 issued PDFs are kept.  PDF wording is literal Chinese; screens use the Babel catalog."""
 from __future__ import annotations
 
-import os
-import secrets
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Iterable
 
 from flask import current_app
@@ -20,6 +17,7 @@ from heating.certificates.render import (
     Photo,
 )
 from heating.core.i18n import LOCAL_TZ, local_today
+from heating.core.storage import store_new
 from heating.extensions import db
 from heating.households.models import Household
 
@@ -153,12 +151,5 @@ def acceptance_data(hh: Household, inspection: Any, thumbnails: Iterable[tuple[s
 
 
 def store_pdf(data: bytes, folder: str, stem: str) -> str:
-    """Write an issued PDF under a new name (never over an existing file), read-only; the
-    path relative to STORAGE_DIR."""
-    relative = f"{folder}/{stem}-{secrets.token_hex(8)}.pdf"
-    path = Path(current_app.config["STORAGE_DIR"]) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o440)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return relative
+    """Write an issued PDF under a new name, read-only; the path relative to STORAGE_DIR."""
+    return store_new(data, folder, stem, "pdf")

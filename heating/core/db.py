@@ -31,6 +31,11 @@ NAMING_CONVENTION = {
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
+def in_check(column: str, values: Any) -> str:
+    """The SQL of a CHECK constraint keeping ``column`` to ``values`` (enum-like codes)."""
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from heating.areas.models import Area
 from heating.auth.models import User
-from heating.core.db import Hundredths, TimestampMixin, UTCDateTime, now_utc
+from heating.core.db import Hundredths, TimestampMixin, UTCDateTime, in_check, now_utc
 from heating.core.ids import luhn_ok
 from heating.core.lookup import keyed_hash
 from heating.core.masking import mask_bank, mask_id, mask_phone
@@ -45,11 +45,29 @@ PREVIOUS_HEATING = {
 }
 
 
-def _in(col: str, values: Any) -> str:
-    return f"{col} IN ({','.join(repr(v) for v in values)})"
+_in = in_check
 
 
 _INACTIVE_SQL = "state NOT IN ('withdrawn','cancelled')"
+
+
+class InCaseScope:
+    """For the scope helpers (``permissions.roles_over`` / ``in_scope``): a record attached to
+    a case (``household``) is in scope where its case is."""
+
+    household: Any
+
+    @property
+    def village_id(self) -> int:
+        return self.household.village_id
+
+    @property
+    def township_id(self) -> int:
+        return self.household.township_id
+
+    @property
+    def county_id(self) -> int:
+        return self.household.county_id
 
 
 class Household(TimestampMixin, db.Model):

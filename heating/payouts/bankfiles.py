@@ -12,8 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,6 +30,7 @@ from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_bank, mask_id
 from heating.core.money import fen_in_capitals, from_fen
 from heating.core.spreadsheet_write import neutralise
+from heating.core.storage import store_new
 from heating.extensions import db
 from heating.households.models import Household
 from heating.payouts import render
@@ -129,13 +128,7 @@ def bank_rows(batch: PayoutBatch) -> list[BankRow]:
 
 
 def _store(data: bytes, batch: PayoutBatch, ext: str) -> str:
-    relative = f"bankfiles/{batch.number}-{secrets.token_hex(8)}.{ext}"
-    path = Path(current_app.config["STORAGE_DIR"]) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o440)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return relative
+    return store_new(data, "bankfiles", batch.number, ext)
 
 
 def _freeze(batch: PayoutBatch, actor: Any) -> None:

@@ -31,11 +31,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from heating.auth.models import User
-from heating.core.db import Hundredths, UTCDateTime, now_utc
+from heating.core.db import Hundredths, UTCDateTime, in_check, now_utc
 from heating.core.lookup import keyed_hash
 from heating.core.masking import mask_bank
 from heating.extensions import db
-from heating.households.models import Household
+from heating.households.models import Household, InCaseScope
 from heating.publicity.models import NoticeEntry
 from heating.subsidies.models import SubsidyPolicy
 
@@ -64,8 +64,7 @@ CORRECTION_STATES = {"pending": _l("Awaiting approval"), "approved": _l("Approve
 UTILITIES = {"power": _l("Power company (kWh)"), "gas": _l("Gas company (m³)")}
 
 
-def _in(col: str, values: Any) -> str:
-    return f"{col} IN ({','.join(repr(v) for v in values)})"
+_in = in_check
 
 
 class PayoutBatch(db.Model):
@@ -137,7 +136,7 @@ class PayoutBatch(db.Model):
         return f"<PayoutBatch {self.number} {self.state}>"
 
 
-class Payment(db.Model):
+class Payment(InCaseScope, db.Model):
     """One payment to one household in one batch.  Payee and account are copied from the
     case when the batch is made, so the record shows where the money was sent even after a
     later correction."""
@@ -215,18 +214,6 @@ class Payment(db.Model):
     def amount(self) -> Decimal:
         return (Decimal(self.amount_fen) / 100).quantize(Decimal("0.01"))
 
-    # the scope helpers ask for these (a payment is in scope where its case is)
-    @property
-    def village_id(self) -> int:
-        return self.household.village_id
-
-    @property
-    def township_id(self) -> int:
-        return self.household.township_id
-
-    @property
-    def county_id(self) -> int:
-        return self.household.county_id
 
     def __repr__(self) -> str:  # never the account number
         return f"<Payment {self.reference} {self.status}>"
@@ -255,7 +242,7 @@ class BankResultImport(db.Model):
     imported_by: Mapped[User] = relationship()
 
 
-class AccountCorrection(db.Model):
+class AccountCorrection(InCaseScope, db.Model):
     """A corrected bank account after a failed payment: requested by a clerk or finance,
     approved by a finance or county user who is not the requester, then applied to the case."""
 
@@ -304,17 +291,6 @@ class AccountCorrection(db.Model):
     def bank_masked(self) -> str:
         return mask_bank(self._bank_account)
 
-    @property
-    def village_id(self) -> int:
-        return self.household.village_id
-
-    @property
-    def township_id(self) -> int:
-        return self.household.township_id
-
-    @property
-    def county_id(self) -> int:
-        return self.household.county_id
 
 
 class UsageImport(db.Model):

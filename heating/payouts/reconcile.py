@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +32,7 @@ from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.core.money import format_fen, to_fen
 from heating.core.spreadsheet_read import SpreadsheetError, cell_text, find_header, read_book
+from heating.core.storage import store_new
 from heating.extensions import db
 from heating.households.models import Household
 from heating.households.services import VersionConflict, transition_many
@@ -191,13 +188,7 @@ def check_rows(rows: list[list[Any]], batch: PayoutBatch
 
 
 def _store(data: bytes, batch: PayoutBatch, kind: str) -> str:
-    relative = f"bankresults/{batch.number}-{secrets.token_hex(8)}.{kind}"
-    path = Path(current_app.config["STORAGE_DIR"]) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o440)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return relative
+    return store_new(data, "bankresults", batch.number, kind)
 
 
 def import_results(batch: PayoutBatch, data: bytes, filename: str, actor: Any) -> ResultReport:

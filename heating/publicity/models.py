@@ -29,9 +29,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from heating.areas.models import Area
 from heating.auth.models import User
-from heating.core.db import UTCDateTime, now_utc
+from heating.core.db import UTCDateTime, in_check, now_utc
 from heating.extensions import db
-from heating.households.models import Household
+from heating.households.models import Household, InCaseScope
 from heating.subsidies.models import SubsidyPolicy
 
 NOTICE_STATES = {"published": _l("Published"), "closed": _l("Period over")}
@@ -46,8 +46,7 @@ OBJECTION_OUTCOMES = {"open": _l("Open"), "dismissed": _l("Dismissed"),
 _LIVE_ENTRY = "state <> 'removed'"
 
 
-def _in(col: str, values: Any) -> str:
-    return f"{col} IN ({','.join(repr(v) for v in values)})"
+_in = in_check
 
 
 class Notice(db.Model):
@@ -91,7 +90,7 @@ class Notice(db.Model):
         return f"<Notice {self.number}>"
 
 
-class NoticeEntry(db.Model):
+class NoticeEntry(InCaseScope, db.Model):
     """One case on one notice, with its frozen equipment-subsidy amount."""
 
     __tablename__ = "notice_entries"
@@ -158,18 +157,6 @@ class NoticeEntry(db.Model):
             objection.decision_reason = reason
         return closed
 
-    # the scope helpers ask for these (an entry is in scope where its case is)
-    @property
-    def village_id(self) -> int:
-        return self.household.village_id
-
-    @property
-    def township_id(self) -> int:
-        return self.household.township_id
-
-    @property
-    def county_id(self) -> int:
-        return self.household.county_id
 
 
 class Objection(db.Model):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -26,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from heating.auth.models import User
-from heating.core.db import TimestampMixin, UTCDateTime
+from heating.core.db import TimestampMixin, UTCDateTime, in_check
 from heating.extensions import db
 
 EQUIPMENT_METHODS = {
@@ -40,8 +39,7 @@ RUNNING_UNITS = {"electric": "kWh", "gas": "m³"}
 RATE_SCALE = 10_000
 
 
-def _in(col: str, values: Any) -> str:
-    return f"{col} IN ({','.join(repr(v) for v in values)})"
+_in = in_check
 
 
 class SubsidyPolicy(TimestampMixin, db.Model):
