@@ -40,6 +40,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "certificate.download": ALL_CASE_ROLES,
     "certificate.revoke": frozenset({"reviewer", "county"}),
     "document.upload": frozenset({"clerk"}),
+    # 回头看: follow-up visits to paid cases (a rebound or removed device stops the running subsidy)
+    "followup.record": frozenset({"inspector", "county"}),
+    "followup.sample": frozenset({"county"}),  # drawn at random by the system, not chosen
     # printable paperwork: the application form for the household to sign
     "household.print_application": frozenset({"clerk", "reviewer", "county"}),
     # subsidy policies (county rules) and the amounts they give

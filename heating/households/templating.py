@@ -16,7 +16,6 @@ from heating.households.models import (
     PREVIOUS_HEATING,
 )
 
-
 #: a panel loader gets (case, user) and returns the panel template's context, or None to show
 #: nothing (e.g. out of the user's roles or not relevant in the case's state)
 PanelLoader = Callable[[Any, Any], "dict[str, Any] | None"]

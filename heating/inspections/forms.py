@@ -31,7 +31,7 @@ from wtforms.validators import (
 
 from heating.core.i18n import local_today
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, DEVICE_KINDS_BY_TYPE
-from heating.inspections.models import CHECK_ITEMS, DOCUMENT_KINDS
+from heating.inspections.models import CHECK_ITEMS, DOCUMENT_KINDS, FOLLOW_UP_RESULTS
 
 
 def _strip(value: Any) -> Any:
@@ -138,3 +138,27 @@ class DocumentForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), filters=[_strip], validators=[
         DataRequired(_l("Please give a reason.")), Length(max=500)])
+
+
+class FollowUpForm(FlaskForm):
+    """A follow-up (回头看) visit to a paid case, on the case page."""
+
+    result = SelectField(_l("What the visit found"), choices=list(FOLLOW_UP_RESULTS.items()))
+    visited_on = DateField(_l("Visit date"), default=local_today, validators=[
+        InputRequired(_l("Enter the date of the visit."))])
+    note = TextAreaField(_l("Note (required unless in use)"), filters=[_strip],
+                         validators=[Length(max=2000)])
+
+    def validate_note(self, field: Any) -> None:
+        if self.result.data != "ok" and not field.data:
+            raise ValidationError(_l("Describe what was found: a note is required for any "
+                                     "result other than in use."))
+
+
+class SampleForm(FlaskForm):
+    """The random follow-up sample: a township and how many paid cases to visit."""
+
+    township_id = SelectField(_l("Township"), coerce=int, validate_choice=False)
+    n = IntegerField(_l("Cases to visit"), default=10, validators=[
+        InputRequired(_l("Enter how many cases to visit.")),
+        NumberRange(1, 500, _l("Enter a number between 1 and 500."))])

@@ -1,10 +1,10 @@
 """Installation (the clerk's record of the device put in), the inspector's assignment, the
 inspection itself (immutable once saved) and uploaded files (inspection photos and the
-paperwork scanned on a case).
+paperwork scanned on a case), and the follow-up (回头看) visits to paid cases.
 
-Database triggers (migration 0004) back the rules that must never be broken: an inspection row
-is never updated or deleted, an upload is never deleted and is attached to an inspection at
-most once.
+Database triggers (migrations 0004 and 0007) back the rules that must never be broken: an
+inspection row is never updated or deleted, an upload is never deleted and is attached to an
+inspection at most once, a follow-up row is never updated or deleted.
 """
 from __future__ import annotations
 
@@ -242,3 +242,47 @@ class Upload(db.Model):
     @property
     def label(self) -> Any:
         return UPLOAD_KINDS[self.kind]
+
+
+#: 回头看 results (DOMAIN.md): what a follow-up visit to a paid case found
+FOLLOW_UP_RESULTS = {
+    "ok": _l("In use, no coal"),
+    "rebound": _l("Back on coal (rebound)"),
+    "device_removed": _l("Device removed"),
+    "house_empty": _l("House empty"),
+}
+#: results that stop the running subsidy (the latest visit decides: a later "ok" resumes it)
+STOPS_RUNNING_SUBSIDY = ("rebound", "device_removed")
+
+
+class FollowUp(db.Model):
+    """One follow-up (回头看) visit to a paid case.  Append-only, like inspections (triggers
+    of migration 0007): a later visit is a new row, and the case's current result is its
+    latest row by (visited_on, id)."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        CheckConstraint(_in("result", FOLLOW_UP_RESULTS), name="result"),
+        # anything but "ok" must say what was found
+        CheckConstraint("result = 'ok' OR (note IS NOT NULL AND note <> '')", name="note"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    result: Mapped[str] = mapped_column(String(16))
+    #: the (Beijing) date of the visit, which may be before the day it is recorded
+    visited_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: what the visitor found (required for anything but "ok")
+    note: Mapped[str | None] = mapped_column(Text)
+
+    recorded_by: Mapped[User] = relationship()
+
+    @property
+    def label(self) -> Any:
+        return FOLLOW_UP_RESULTS[self.result]
+
+    @property
+    def stops_running_subsidy(self) -> bool:
+        return self.result in STOPS_RUNNING_SUBSIDY

@@ -290,3 +290,6 @@ def record_pdf(inspection_id: int) -> Any:
         f"inline; filename=acceptance-{insp.household_id}-{insp.id}.pdf")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+from heating.inspections import followup_views  # noqa: E402,F401  (routes on this blueprint)

@@ -39,6 +39,7 @@ from heating.core.money import format_fen
 from heating.extensions import db
 from heating.households.models import Household
 from heating.households.services import VersionConflict, transition_many
+from heating.inspections.followups import stopped_clause
 from heating.payouts.models import (
     EQUIPMENT_PERIOD,
     SUBSIDY_KINDS,
@@ -185,10 +186,12 @@ def _candidate_query(sel: Selection, actor: Any) -> Any:
     where = _area_filter(sel, actor) + [Household._bank_account.is_not(None), _pays_to_head(),
                                         ~_live_payment(sel.kind, sel.period)]
     if sel.kind == "running":
+        # a follow-up visit that found a rebound or the device removed after the usage was
+        # imported stops the payment (the latest visit decides: inspections.followups)
         return (select(*_CASE_COLUMNS, UsageRecord.amount_fen, UsageRecord.id)
                 .join(UsageRecord, UsageRecord.household_id == Household.id)
                 .where(UsageRecord.season == sel.season, UsageRecord.amount_fen > 0,
-                       Household.state == "paid", *where)
+                       Household.state == "paid", ~stopped_clause(Household.id), *where)
                 .order_by(Household.id))
     if sel.repay:
         latest = (select(Payment.household_id, func.max(Payment.id).label("pid"))
@@ -229,7 +232,13 @@ def _held_back(sel: Selection, actor: Any, payable: int) -> dict[str, int]:
     """Cases in the selection's state without a live payment that the batch leaves out."""
     state = {"running": "paid"}.get(sel.kind, "payment_failed" if sel.repay else "confirmed")
     if sel.kind == "running":
-        return {}
+        stopped = db.session.scalar(
+            select(func.count()).select_from(Household)
+            .join(UsageRecord, UsageRecord.household_id == Household.id)
+            .where(UsageRecord.season == sel.season, UsageRecord.amount_fen > 0,
+                   Household.state == "paid", stopped_clause(Household.id),
+                   ~_live_payment(sel.kind, sel.period), *_area_filter(sel, actor))) or 0
+        return {"followup_stopped": stopped} if stopped else {}
     waiting = db.session.scalar(
         select(func.count()).select_from(Household)
         .where(Household.state == state, ~_live_payment(sel.kind, sel.period),

@@ -38,6 +38,7 @@ from heating.core.spreadsheet_read import (
 from heating.extensions import db
 from heating.households.lifecycle import INACTIVE_STATES
 from heating.households.models import Household
+from heating.inspections.followups import running_subsidy_stopped
 from heating.inspections.models import Inspection, Installation
 from heating.inspections.services import canonical_code
 from heating.payouts.models import UsageRecord
@@ -77,6 +78,8 @@ REASONS = {
     "ambiguous": _l("Several cases have this number on their installation: correct the "
                     "installations first."),
     "stopped": _l("The case was withdrawn or cancelled: no running subsidy."),
+    "followup_stopped": _l("Follow-up found the household back on coal or the device "
+                           "removed: the running subsidy has stopped."),
     "not_paid": _l("The equipment subsidy of this case is not paid yet (state: %(state)s)."),
     "recorded": _l("This household already has usage for this season (usage import "
                    "%(import_id)s)."),
@@ -98,6 +101,7 @@ REASON_LABELS = {
     "unmatched": _l("No matching case"),
     "ambiguous": _l("Several cases with this number"),
     "stopped": _l("Case withdrawn or cancelled"),
+    "followup_stopped": _l("Stopped after a follow-up visit"),
     "not_paid": _l("Equipment subsidy not paid yet"),
     "recorded": _l("Usage already recorded for this season"),
     "no_inspection": _l("No passed inspection"),
@@ -317,8 +321,8 @@ def _match(line: Line, cases: list[Any]) -> Any:
         line.exclude("unmatched")
         return None
     line.household_id, line.name, line.village = case.id, mask_name(case.head_name), case.village
-    # Rebound (复烧) and removed devices stop the running subsidy; until follow-up results are
-    # recorded, a withdrawn or cancelled case is the only stop we can see.
+    # a withdrawn or cancelled case gets nothing; rebound (复烧) and removed devices, found by
+    # a follow-up visit, stop a paid case's running subsidy (``_compute``, one query)
     if case.state in INACTIVE_STATES:
         line.exclude("stopped")
     # Running subsidies are records on a case whose equipment subsidy was paid (DOMAIN.md):
@@ -334,9 +338,13 @@ def _compute(matched: list[tuple[Line, Any]], season: str, county_id: int,
         return
     passed = passed_dates(county_id)
     recorded = _recorded(county_id, season)
+    stopped = running_subsidy_stopped(case.id for _, case in matched)
     #: one policy lookup per group of cases it cannot tell apart, not one per row
     policies: dict[tuple[Any, ...], Any] = {}
     for line, case in matched:
+        if case.id in stopped:  # the latest follow-up visit decides (inspections.followups)
+            line.exclude("followup_stopped")
+            continue
         if case.id in recorded:
             line.exclude("recorded", import_id=recorded[case.id])
             continue

@@ -1,0 +1,92 @@
+"""Follow-up (回头看) visits: the case-page panel with the case's visits and the form, the
+route it posts to, and the county's random sample of paid cases to visit.  Imported at the
+bottom of ``views.py`` (same blueprint)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, render_template
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from heating.auth import permissions
+from heating.extensions import db
+from heating.households.services import CaseError
+from heating.households.templating import register_case_panel
+from heating.inspections import followups
+from heating.inspections.forms import FollowUpForm, SampleForm
+from heating.inspections.models import FOLLOW_UP_RESULTS, STOPS_RUNNING_SUBSIDY
+from heating.inspections.views import _case, _to_case, bp
+
+
+def case_panel(case: Any, user: Any = None) -> dict[str, Any] | None:
+    """Shown on paid cases (and on any case that has visits); the form only to those who may
+    record one.  Everyone who can open the case sees its visits."""
+    user = user if user is not None else current_user
+    history = followups.follow_ups_of(case)
+    if not history and case.state != followups.FOLLOW_UP_STATE:
+        return None
+    may_record = followups.may_record(case, user)
+    return {
+        "history": history, "current": history[0] if history else None,
+        "stopped": bool(history) and history[0].stops_running_subsidy,
+        "form": FollowUpForm() if may_record else None, "RESULTS": FOLLOW_UP_RESULTS,
+        "STOPS": STOPS_RUNNING_SUBSIDY,
+    }
+
+
+bp.record_once(lambda state: register_case_panel(state.app, "inspections/_followup_panel.html",
+                                                 case_panel))
+
+
+@bp.route("/case/<int:case_id>/follow-up", methods=["POST"])
+@login_required
+def record_follow_up(case_id: int) -> Any:
+    """Record one visit (append-only: a later visit is a new record)."""
+    hh = _case(case_id)
+    permissions.require(current_user, "followup.record", hh)
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(e, "error")
+        return _to_case(hh)
+    try:
+        visit = followups.record_follow_up(hh, current_user, result=form.result.data,
+                                           visited_on=form.visited_on.data,
+                                           note=form.note.data)
+        db.session.commit()
+    except CaseError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("Follow-up recorded: %(result)s.", result=FOLLOW_UP_RESULTS[visit.result]),
+              "success")
+        if followups.stops_running_subsidy(hh.id):
+            flash(_("The running subsidy of this household has stopped."), "warning")
+    return _to_case(hh)
+
+
+@bp.route("/follow-up-sample", methods=["GET", "POST"])
+@login_required
+def follow_up_sample() -> Any:
+    """County staff: draw paid cases of a township at random for follow-up visits.  The draw
+    is audited (a POST), and the list is shown once, on the answer to it."""
+    if not permissions.can(current_user, "followup.sample"):
+        abort(403)
+    townships = followups.sample_townships(current_user)
+    form = SampleForm()
+    form.township_id.choices = [(t.id, t.name) for t in townships]
+    sample, stopped = None, set()
+    if form.validate_on_submit():
+        try:
+            sample = followups.sample_for_follow_up(current_user, form.township_id.data,
+                                                    form.n.data)
+            db.session.commit()
+        except CaseError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+        else:
+            stopped = followups.running_subsidy_stopped(c.id for c in sample)
+    return render_template("inspections/followup_sample.html", form=form, sample=sample,
+                           stopped=stopped)
