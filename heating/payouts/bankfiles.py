@@ -19,7 +19,7 @@ from typing import Any, Iterable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from heating.areas.models import Area
 from heating.audit.services import record
@@ -120,7 +120,7 @@ def bank_rows(batch: PayoutBatch) -> list[BankRow]:
     query = (select(Payment.payee_name, Household._id_number, Payment.bank_name,
                     Payment._bank_account, Payment.amount_fen, Payment.reference)
              .join(Household, Payment.household_id == Household.id)
-             .where(Payment.batch_id == batch.id, Payment.status.in_(("pending", "exported")))
+             .where(Payment.batch_id == batch.id, Payment.status == "pending")
              .order_by(Payment.seq))
     id_of, account_of = Household.id_number_from_column, Payment.bank_account_from_column
     return [(name, id_of(raw_id), bank, account_of(raw_acct), fen, ref)
@@ -148,9 +148,7 @@ def _freeze(batch: PayoutBatch, actor: Any) -> None:
     batch.export_count, batch.export_total_fen = count, total
     batch.exported_by_id, batch.exported_at = actor.id, now
     batch.state = "exported"
-    db.session.execute(update(Payment).where(Payment.batch_id == batch.id,
-                                             Payment.status == "pending")
-                       .values(status="exported").execution_options(synchronize_session=False))
+    # the payments stay "pending": from now on they read as sent (Payment.shown_status)
     db.session.flush()  # the version check: a concurrent first download fails here
     record("payout.bank_file_frozen", "payout_batch", batch.id, actor=actor,
            summary=batch.number, before={"state": "approved"},

@@ -22,7 +22,7 @@ from heating.core.masking import mask_id
 from heating.extensions import db
 from heating.households.models import Household
 from heating.households.services import VersionConflict, transition_many
-from heating.payouts.models import AccountCorrection, Payment, PayoutBatch
+from heating.payouts.models import SENT_BATCH_STATES, AccountCorrection, Payment, PayoutBatch
 from heating.payouts.services import PayoutError
 
 #: batch states in which a payment can still be voided (the bank has not got the file)
@@ -65,7 +65,10 @@ def payments_page(batch: PayoutBatch, status: str | None, offset: int, size: int
              .join(Household, Payment.household_id == Household.id)
              .where(Payment.batch_id == batch.id))
     if status:
-        query = query.where(Payment.status == status)
+        sent = batch.state in SENT_BATCH_STATES
+        if status == "pending" and sent:  # shown as exported: nothing reads "pending" here
+            return []
+        query = query.where(Payment.status == ("pending" if status == "exported" else status))
     rows = db.session.execute(query.order_by(Payment.seq).offset(offset).limit(size))
     return [(p, mask_id(Household.id_number_from_column(raw))) for p, raw, _ in rows]
 
@@ -75,7 +78,9 @@ def status_counts(batch: PayoutBatch) -> dict[str, tuple[int, int]]:
     rows = db.session.execute(
         select(Payment.status, func.count(), func.coalesce(func.sum(Payment.amount_fen), 0))
         .where(Payment.batch_id == batch.id).group_by(Payment.status))
-    return {status: (n, int(fen)) for status, n, fen in rows}
+    sent = batch.state in SENT_BATCH_STATES
+    return {("exported" if sent and status == "pending" else status): (n, int(fen))
+            for status, n, fen in rows}
 
 
 def townships_of(batch: PayoutBatch) -> list[tuple[int, str, int]]:

@@ -368,7 +368,7 @@ def _results(rng: random.Random, cast: Cast, batch: PayoutBatch, paid_on: date,
     """The bank's result file for an exported batch (the layout ``reconcile`` reads), built
     from the batch's own references and amounts, imported by finance."""
     rows = db.session.execute(select(Payment.reference, Payment.amount_fen).where(
-        Payment.batch_id == batch.id, Payment.status == "exported").order_by(Payment.seq)).all()
+        Payment.batch_id == batch.id, Payment.status == "pending").order_by(Payment.seq)).all()
     failed = dict(zip(sorted(rng.sample(range(len(rows)), min(failures, len(rows)))),
                       _BANK_FAILURES))
     out = io.StringIO()

@@ -57,6 +57,13 @@ PAYMENT_STATES = {
     "failed": _l("Failed"),
     "voided": _l("Voided"),
 }
+#: what a payment's row stores.  "Sent to the bank" is not stored per payment: a payment still
+#: pending in a batch whose bank file is frozen is *shown* as exported (``shown_status``) —
+#: the batch's state already says it, and writing it again on 20,000 rows at the freeze cost
+#: more than making the file (a non-HOT update: ``status`` is in the index predicate below).
+STORED_PAYMENT_STATES = ("pending", "paid", "failed", "voided")
+#: batch states in which the batch's bank file has been handed to the bank
+SENT_BATCH_STATES = ("exported", "reconciled", "closed")
 #: payments that hold their household's (kind, period) slot
 LIVE_PAYMENT = "status NOT IN ('failed','voided')"
 CORRECTION_STATES = {"pending": _l("Awaiting approval"), "approved": _l("Approved"),
@@ -144,7 +151,7 @@ class Payment(InCaseScope, db.Model):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint(_in("kind", SUBSIDY_KINDS), name="kind"),
-        CheckConstraint(_in("status", PAYMENT_STATES), name="status"),
+        CheckConstraint(_in("status", STORED_PAYMENT_STATES), name="status"),
         CheckConstraint("amount_fen > 0", name="amount"),
         CheckConstraint("kind <> 'equipment' OR period = 'equipment'", name="equipment_period"),
         Index("uq_payments_live_household_kind_period", "household_id", "kind", "period",
@@ -209,6 +216,13 @@ class Payment(InCaseScope, db.Model):
     @property
     def bank_masked(self) -> str:
         return mask_bank(self._bank_account)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as users know it: pending in a batch already sent reads "exported"."""
+        if self.status == "pending" and self.batch.state in SENT_BATCH_STATES:
+            return "exported"
+        return self.status
 
     @property
     def amount(self) -> Decimal:

@@ -165,7 +165,7 @@ def check_rows(rows: list[list[Any]], batch: PayoutBatch
             paid_on = _parse_date(get(line, "paid_on")) if paid else None
             if status in ("paid", "failed"):
                 problem = _l("This payment was already settled by an earlier result file.")
-            elif status != "exported":
+            elif status != "pending":  # voided before the file was made
                 problem = _l("This payment was voided and never sent to the bank.")
             elif amount is None:
                 problem = _l("The amount cannot be read.")
@@ -241,7 +241,7 @@ def _apply(batch: PayoutBatch, good: list[_Row], data: bytes, kind: str, digest:
         for r in good])
     _move_cases(paid, failed, actor)
     waiting = db.session.scalar(select(func.count()).select_from(Payment).where(
-        Payment.batch_id == batch.id, Payment.status.in_(("pending", "exported")))) or 0
+        Payment.batch_id == batch.id, Payment.status == "pending")) or 0
     before = batch.state
     if not waiting:
         batch.state = "reconciled"

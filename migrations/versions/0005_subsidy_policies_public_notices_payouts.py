@@ -305,7 +305,7 @@ def upgrade():
     sa.Column('void_reason', sa.Text(), nullable=True),
     sa.CheckConstraint("kind <> 'equipment' OR period = 'equipment'", name=op.f('ck_payments_equipment_period')),
     sa.CheckConstraint("kind IN ('equipment','running')", name=op.f('ck_payments_kind')),
-    sa.CheckConstraint("status IN ('pending','exported','paid','failed','voided')", name=op.f('ck_payments_status')),
+    sa.CheckConstraint("status IN ('pending','paid','failed','voided')", name=op.f('ck_payments_status')),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_payments_amount')),
     sa.ForeignKeyConstraint(['batch_id'], ['payout_batches.id'], name=op.f('fk_payments_batch_id_payout_batches')),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_payments_household_id_households')),

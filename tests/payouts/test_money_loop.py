@@ -72,7 +72,8 @@ def test_bank_file_layout_totals_and_frozen_bytes(app, world, people, approved):
         assert r[5] == f"{p.amount_fen // 100}.{p.amount_fen % 100:02d}"
     assert sum(int(r[5].replace(".", "")) for r in table) == total == made.total_fen
     assert made.state == "exported" and made.export_total_fen == total
-    assert {p.status for p in made.payments} == {"exported"}
+    assert {p.shown_status for p in made.payments} == {"exported"}
+    assert {p.status for p in made.payments} == {"pending"}  # no per-payment write at the freeze
     assert hashlib.sha256(data).hexdigest() == made.csv_sha256
     # re-download: identical bytes, even after a case's account changed
     hh = db.session.get(Household, cases[0].id)
@@ -130,7 +131,7 @@ def test_result_file_rejections_change_nothing(world, people, approved, case):
     report = reconcile.import_results(made, result_csv(pays, **kw), "r.csv", fin)
     assert not report.ok and report.problems
     db.session.rollback()
-    assert {p.status for p in db.session.scalars(select(Payment))} == {"exported"}
+    assert {p.shown_status for p in db.session.scalars(select(Payment))} == {"exported"}
     assert db.session.scalar(select(func.count()).select_from(BankResultImport)) == 0
     assert {h.state for h in db.session.scalars(select(Household))} == {"rostered"}
 

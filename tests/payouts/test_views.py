@@ -67,6 +67,12 @@ def test_create_approve_export_and_results_over_http(app, client, post, world):
     xlsx = client.get(f"/payouts/batches/{made.id}/bank.xlsx")
     assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
     assert db.session.get(PayoutBatch, made.id).state == "exported"
+    # once the file is frozen the payments read "sent to bank" (stored as pending)
+    page = client.get(f"/payouts/batches/{made.id}?status=exported")
+    assert page.status_code == 200 and says(page, "Sent to bank")
+    assert made.payments[0].reference in page.get_data(as_text=True)
+    pending = client.get(f"/payouts/batches/{made.id}?status=pending")
+    assert made.payments[0].reference not in pending.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "payout.bank_file_download")) == 3
     roster = client.get(f"/payouts/batches/{made.id}/roster/{world.town_a.id}.pdf")
@@ -80,7 +86,7 @@ def test_create_approve_export_and_results_over_http(app, client, post, world):
              {"file": (io.BytesIO(bad), "bad.csv")}, content_type="multipart/form-data")
     assert r.status_code == 200 and says(r, "Amount %(file)s differs from the payment's "
                                             "%(ours)s.", file="1.00", ours="6,800.00")
-    assert {p.status for p in db.session.scalars(select(Payment))} == {"exported"}
+    assert {p.shown_status for p in db.session.scalars(select(Payment))} == {"exported"}
     good = result_csv(pays, failed={pays[0].id: "户名不符"})
     r = post(f"/payouts/batches/{made.id}/results",
              {"file": (io.BytesIO(good), "good.csv")}, content_type="multipart/form-data")
