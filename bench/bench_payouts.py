@@ -592,7 +592,7 @@ def report(result: dict[str, Any]) -> list[str]:
                          f"{'ok' if ok['freeze_ratio'] else 'MISSED'}")
             lines.append(line)
             if key == "freeze":
-                lines += [f"    {'floor: csv + XlsxWriter':<24}{m['floor_s']:>7.2f}"
+                lines += [f"    {'floor: csv + our XLSX':<24}{m['floor_s']:>7.2f}"
                           f"{m['floor_cpu_s']:>7.2f}  (SELECT {m['floor_read_s']:.2f})",
                           f"    {'floor: spreadsheet_write':<24}{m['ours_floor_s']:>7.2f}"
                           f"{m['ours_floor_cpu_s']:>7.2f}  (information)"]
