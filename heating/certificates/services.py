@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -24,6 +23,7 @@ from heating.certificates.models import Certificate, CertificateCounter
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_name
+from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import Household
@@ -36,8 +36,6 @@ SERIAL_RE = re.compile(r"^(\d{6})-(\d{4})-(\d{6})$")
 TOKEN_BYTES = 10
 
 
-class StorageError(RuntimeError):
-    """A stored PDF is missing or no longer matches its SHA-256: never serve it."""
 
 
 # --- serials and tokens -----------------------------------------------------------------------
@@ -119,14 +117,7 @@ def issue(hh: Household, inspection: Any, installation: Any, actor: Any) -> Cert
 # --- the PDF: rendered once, then the same bytes for ever -----------------------------------------
 
 def _read_stored(cert: Certificate) -> bytes:
-    path = Path(current_app.config["STORAGE_DIR"]) / (cert.pdf_path or "")
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise StorageError(f"certificate {cert.serial}: stored PDF missing") from None
-    if hashlib.sha256(data).hexdigest() != cert.pdf_sha256:
-        raise StorageError(f"certificate {cert.serial}: stored PDF does not match its SHA-256")
-    return data
+    return read_checked(cert.pdf_path, cert.pdf_sha256, f"certificate {cert.serial}")
 
 
 def needs_render(cert: Certificate) -> bool:

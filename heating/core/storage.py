@@ -3,6 +3,7 @@ name (never over an existing file), read-only, and referred to by their path rel
 STORAGE_DIR (the database keeps the path and, where it matters, a SHA-256)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -19,3 +20,20 @@ def store_new(data: bytes, folder: str, stem: str, ext: str) -> str:
     with os.fdopen(fd, "wb") as f:
         f.write(data)
     return relative
+
+
+class StorageError(RuntimeError):
+    """A stored file is missing or no longer matches its SHA-256: never serve it."""
+
+
+def read_checked(relative: str | None, sha256: str | None, what: str) -> bytes:
+    """The stored bytes, only if they still match the SHA-256 recorded when they were kept;
+    ``what`` names the file in the error (no personal data: a serial or a batch number)."""
+    path = Path(current_app.config["STORAGE_DIR"]) / (relative or "")
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise StorageError(f"{what}: stored file missing") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise StorageError(f"{what}: stored file does not match its SHA-256")
+    return data

@@ -14,10 +14,8 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, Iterable
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -30,7 +28,7 @@ from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_bank, mask_id
 from heating.core.money import fen_in_capitals, from_fen
 from heating.core.spreadsheet_write import neutralise
-from heating.core.storage import store_new
+from heating.core.storage import StorageError, read_checked, store_new  # noqa: F401 (raised here)
 from heating.extensions import db
 from heating.households.models import Household
 from heating.payouts import render
@@ -44,8 +42,6 @@ KIND_LABELS = {"equipment": "设备购置补贴", "running": "运行补贴"}
 TABLE_HEADER_ROW = 8
 
 
-class StorageError(RuntimeError):
-    """A stored bank file is missing or no longer matches its SHA-256: never serve it."""
 
 
 @dataclass(frozen=True)
@@ -159,13 +155,7 @@ def _freeze(batch: PayoutBatch, actor: Any) -> None:
 def read_stored(batch: PayoutBatch, fmt: str) -> bytes:
     relative, digest = ((batch.csv_path, batch.csv_sha256) if fmt == "csv"
                         else (batch.xlsx_path, batch.xlsx_sha256))
-    try:
-        data = (Path(current_app.config["STORAGE_DIR"]) / (relative or "")).read_bytes()
-    except OSError:
-        raise StorageError(f"batch {batch.number}: stored {fmt} missing") from None
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise StorageError(f"batch {batch.number}: stored {fmt} does not match its SHA-256")
-    return data
+    return read_checked(relative, digest, f"batch {batch.number} ({fmt})")
 
 
 def bank_file(batch: PayoutBatch, fmt: str, actor: Any) -> bytes:

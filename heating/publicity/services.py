@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Iterable
 
 from flask import current_app
@@ -20,11 +19,11 @@ from heating.audit.services import record
 from heating.auth import permissions
 from heating.certificates.paperwork import CN_CONVERSION, CN_DEVICE, store_pdf
 from heating.certificates.render import house_number_key
-from heating.certificates.services import StorageError
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ, local_today
 from heating.core.masking import mask_id, mask_name
 from heating.core.money import format_fen
+from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import Household
@@ -263,14 +262,7 @@ def _store_pdf(notice: Notice) -> None:
 
 def pdf_bytes(notice: Notice) -> bytes:
     """The PDF as published, byte for byte (checked against its SHA-256)."""
-    path = Path(current_app.config["STORAGE_DIR"]) / (notice.pdf_path or "")
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise StorageError(f"notice {notice.number}: stored PDF missing") from None
-    if hashlib.sha256(data).hexdigest() != notice.pdf_sha256:
-        raise StorageError(f"notice {notice.number}: stored PDF does not match its SHA-256")
-    return data
+    return read_checked(notice.pdf_path, notice.pdf_sha256, f"notice {notice.number}")
 
 
 def xlsx_bytes(notice: Notice) -> bytes:
