@@ -30,12 +30,16 @@ extract-messages: $(VENV)/.runtime
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o heating/translations/messages.pot .
 	$(BIN)/pybabel update -i heating/translations/messages.pot -d heating/translations --no-fuzzy-matching
 
+# flask run and the app both read these: PUBLIC_BASE_URL (the QR codes' address) defaults to
+# the address actually served, so `make run PORT=5101` prints working QR codes
+run: export FLASK_RUN_HOST = $(HOST)
+run: export FLASK_RUN_PORT = $(PORT)
 run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	$(FLASK) demo-data --households $(DEMO_HOUSEHOLDS) --seed 1 --if-empty
 	$(FLASK) demo-logins
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) run
 
 test: $(VENV)/.dev translations
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest

@@ -70,8 +70,11 @@ class Config:
     #: dict from the 6-digit county code ("*" for the others) to a list of kinds.
     REQUIRED_DOCUMENTS = tuple(k.strip() for k in os.environ.get("REQUIRED_DOCUMENTS", "")
                                .split(",") if k.strip())
-    #: the public address printed on certificates: {PUBLIC_BASE_URL}/verify/<serial>?t=<token>
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    #: the public address printed on certificates: {PUBLIC_BASE_URL}/verify/<serial>?t=<token>;
+    #: outside production it defaults to the address ``flask run`` serves (see public_base_url)
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    #: True when PUBLIC_BASE_URL was not set but derived: create_app warns at start-up
+    PUBLIC_BASE_URL_DEFAULTED = True
     #: the issuing office printed at the foot of certificates ({county}: the county's name)
     CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "{county}清洁取暖工作领导小组办公室")
     #: days a 公示 notice stays posted (the default period of a new notice)
@@ -95,6 +98,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'heating.sqlite3'}"
         )
+        self.PUBLIC_BASE_URL, self.PUBLIC_BASE_URL_DEFAULTED = public_base_url()
 
 
 class DevelopmentConfig(Config):
@@ -129,7 +133,25 @@ class ProductionConfig(Config):
         self.LOOKUP_KEY = os.environ["LOOKUP_KEY"]
         self.CERTIFICATE_KEY = os.environ["CERTIFICATE_KEY"]
         self.PUBLIC_BASE_URL = os.environ["PUBLIC_BASE_URL"].rstrip("/")
+        self.PUBLIC_BASE_URL_DEFAULTED = False
         self.SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"]
+
+
+def public_base_url() -> tuple[str, bool]:
+    """PUBLIC_BASE_URL if set, else the address ``flask run`` serves: ``make run`` passes its
+    HOST and PORT as FLASK_RUN_HOST / FLASK_RUN_PORT, so ``make run PORT=5101`` prints QR codes
+    for port 5101, not a dead 5000.  The flag says the value was derived (worth a warning: a
+    phone scanning a certificate cannot reach 127.0.0.1)."""
+    given = os.environ.get("PUBLIC_BASE_URL", "").strip()
+    if given:
+        return given.rstrip("/"), False
+    host = os.environ.get("FLASK_RUN_HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # every interface: this machine's own name still answers
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    port = os.environ.get("FLASK_RUN_PORT", "").strip() or "5000"
+    return f"http://{host}:{port}", True
 
 
 def normalise_database_url(url: str) -> str:

@@ -45,7 +45,18 @@ def create_app(config: Config | dict[str, Any] | str | None = None) -> Flask:
     register_request_hooks(app)
     register_errors(app)
     register_cli(app)
+    warn_about_defaults(app)
     return app
+
+
+def warn_about_defaults(app: Flask) -> None:
+    """Say at start-up what a developer would otherwise find out from a dead QR code."""
+    if app.config["ENV_NAME"] == "development" and app.config["PUBLIC_BASE_URL_DEFAULTED"]:
+        app.logger.warning(
+            "PUBLIC_BASE_URL is not set: certificates and their QR codes point to %s, which "
+            "only this computer can open. Set PUBLIC_BASE_URL to the address phones and the "
+            "public reach (production refuses to start without it).",
+            app.config["PUBLIC_BASE_URL"])
 
 
 def load_configuration(app: Flask, config: Config | dict[str, Any] | str | None) -> None:

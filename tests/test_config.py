@@ -94,3 +94,48 @@ def test_proxy_headers_trusted_only_when_configured(db_url):
         seen[name] = application.test_client().get(
             "/_ip_probe", headers={"X-Forwarded-For": "203.0.113.7"}).get_data(as_text=True)
     assert seen == {"plain": "127.0.0.1", "proxied": "203.0.113.7"}
+
+
+def test_public_base_url_follows_the_served_port(monkeypatch):
+    """Development: no PUBLIC_BASE_URL → the address flask run serves (FLASK_RUN_HOST / PORT,
+    which `make run` passes), flagged as derived; a given one wins and is not flagged."""
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("FLASK_RUN_HOST", "0.0.0.0")
+    monkeypatch.setenv("FLASK_RUN_PORT", "5101")
+    config = load_config("development")
+    assert config.PUBLIC_BASE_URL == "http://127.0.0.1:5101"
+    assert config.PUBLIC_BASE_URL_DEFAULTED is True
+    monkeypatch.setenv("FLASK_RUN_HOST", "192.0.2.7")
+    assert load_config("development").PUBLIC_BASE_URL == "http://192.0.2.7:5101"
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://heating.county.local:8080/")
+    config = load_config("development")
+    assert config.PUBLIC_BASE_URL == "http://heating.county.local:8080"
+    assert config.PUBLIC_BASE_URL_DEFAULTED is False
+
+
+def test_make_run_passes_the_port_it_serves():
+    """The Makefile's run target exports its HOST and PORT to flask run and the app alike."""
+    from pathlib import Path
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    assert "run: export FLASK_RUN_PORT = $(PORT)" in makefile
+    assert "run: export FLASK_RUN_HOST = $(HOST)" in makefile
+
+
+def test_start_up_warns_when_the_public_address_is_derived(monkeypatch, tmp_path, caplog):
+    import logging
+
+    import config as config_module
+    from heating import create_app
+    monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("FLASK_RUN_PORT", "5101")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    with caplog.at_level(logging.WARNING):
+        create_app("development")
+    assert any("PUBLIC_BASE_URL is not set" in r.getMessage() and "5101" in r.getMessage()
+               for r in caplog.records)
+    caplog.clear()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://heating.county.local")
+    with caplog.at_level(logging.WARNING):
+        create_app("development")
+    assert not any("PUBLIC_BASE_URL" in r.getMessage() for r in caplog.records)

@@ -37,6 +37,12 @@ class InvalidValue(ValueError):
         return str(self.message)
 
 
+def code_key(value: str | None) -> str:
+    """Serial and meter numbers as compared: half-width, upper case, no spaces or dashes
+    (``rq－0099 001`` and ``RQ-0099001`` are one device)."""
+    return normalize(value or "", drop="-－‐—").upper()
+
+
 def normalize(raw: str, drop: str = "") -> str:
     """NFKC-fold and remove whitespace; `drop` lists extra separators to remove.
 

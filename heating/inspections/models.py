@@ -8,6 +8,7 @@ inspection at most once, a follow-up row is never updated or deleted.
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,10 +24,11 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from heating.auth.models import User
 from heating.core.db import Hundredths, TimestampMixin, UTCDateTime, now_utc
+from heating.core.ids import code_key
 from heating.extensions import db
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, Household
 
@@ -76,8 +78,8 @@ class Installation(TimestampMixin, db.Model):
         CheckConstraint("rated_power > 0", name="rated_power"),
         CheckConstraint("invoice_amount > 0", name="invoice_amount"),
         # duplicates across households are flagged: these two lookups must be cheap
-        Index("ix_installations_factory_serial", "factory_serial"),
-        Index("ix_installations_meter_no", "meter_no"),
+        Index("ix_installations_factory_serial_key", "factory_serial_key"),
+        Index("ix_installations_meter_key", "meter_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,8 +90,10 @@ class Installation(TimestampMixin, db.Model):
     device_kind: Mapped[str] = mapped_column(String(16))
     brand: Mapped[str] = mapped_column(String(60))
     model: Mapped[str] = mapped_column(String(60))
-    #: 出厂编号, canonical: half-width, upper case, no spaces
+    #: 出厂编号 as the clerk typed it (``RQ-0099001``): shown and printed
     factory_serial: Mapped[str] = mapped_column(String(60))
+    #: the serial as compared (duplicate flags): half-width, upper case, no spaces or dashes
+    factory_serial_key: Mapped[str] = mapped_column(String(60))
     #: devices of this kind installed (the subsidy covers one device per household)
     units: Mapped[int] = mapped_column(Integer)
     #: rated power in kW, two decimals
@@ -98,8 +102,11 @@ class Installation(TimestampMixin, db.Model):
     invoice_amount: Mapped[Decimal] = mapped_column(Hundredths)
     installer: Mapped[str] = mapped_column(String(100))
     install_date: Mapped[date] = mapped_column(Date)
-    #: electricity meter no. (electric) or gas account no. (gas), canonical like the serial
+    #: electricity meter no. (electric) or gas account no. (gas) as typed
     meter_no: Mapped[str] = mapped_column(String(40))
+    #: the meter number as compared (duplicate flags, usage-file matching), normalised like
+    #: the serial's key
+    meter_key: Mapped[str] = mapped_column(String(40))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
@@ -116,6 +123,15 @@ class Installation(TimestampMixin, db.Model):
         ("installer", _l("Installer company")), ("install_date", _l("Install date")),
         ("meter_no", _l("Meter or gas account number")),
     )
+
+    @validates("factory_serial", "meter_no")
+    def _keep_key(self, name: str, value: str | None) -> str | None:
+        """Whatever sets the typed number also sets the key it is compared on.  What is kept
+        is what was typed, with full-width characters (an IME's, not the clerk's choice) made
+        half-width and surrounding spaces dropped: ``RQ-0099001`` stays ``RQ-0099001``."""
+        key = "factory_serial_key" if name == "factory_serial" else "meter_key"
+        setattr(self, key, code_key(value))
+        return None if value is None else unicodedata.normalize("NFKC", value).strip()
 
     def missing(self) -> list[Any]:
         """Required facts still empty, named for the clerk (the lifecycle guard asks)."""

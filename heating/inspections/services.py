@@ -19,7 +19,7 @@ from heating.auth import permissions
 from heating.certificates import paperwork, render
 from heating.certificates import services as certificates
 from heating.core.db import now_utc
-from heating.core.ids import normalize
+from heating.core.ids import code_key
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import DEVICE_KINDS_BY_TYPE, CaseEvent, Household
@@ -41,9 +41,8 @@ INSTALLATION_FIELDS = ("conversion_type", "device_kind", "brand", "model", "fact
                        "meter_no")
 
 
-def canonical_code(value: str | None) -> str:
-    """Serials and meter numbers as compared: half-width, upper case, no spaces or dashes."""
-    return normalize(value or "", drop="-").upper()
+#: serials and meter numbers as compared (usage files are matched on it too)
+canonical_code = code_key
 
 
 # --- installation -------------------------------------------------------------------------
@@ -78,11 +77,8 @@ def save_installation(hh: Household, data: dict[str, Any], actor: Any,
         db.session.add(inst)
     elif expected_version is not None and inst.version != expected_version:
         raise VersionConflict()
-    for name in INSTALLATION_FIELDS:
-        value = data[name]
-        if name in ("factory_serial", "meter_no"):
-            value = canonical_code(value)
-        setattr(inst, name, value)
+    for name in INSTALLATION_FIELDS:  # serial and meter keep what was typed (model sets keys)
+        setattr(inst, name, data[name])
     inst.updated_by_id = actor.id
     db.session.flush()
     record("installation.recorded" if before is None else "installation.edited", "household",
@@ -95,17 +91,17 @@ def save_installation(hh: Household, data: dict[str, Any], actor: Any,
 def duplicate_counts(inst: Installation) -> dict[str, int]:
     """Other active households with the same factory serial / meter number (fraud flags)."""
     found = {}
-    for column in ("factory_serial", "meter_no"):
-        value = getattr(inst, column)
+    for name, key in (("factory_serial", "factory_serial_key"), ("meter_no", "meter_key")):
+        value = getattr(inst, key)
         if not value:
             continue
         n = db.session.scalar(
             select(func.count()).select_from(Installation)
             .join(Household, Household.id == Installation.household_id)
-            .where(getattr(Installation, column) == value, Installation.id != inst.id,
+            .where(getattr(Installation, key) == value, Installation.id != inst.id,
                    Household.state.not_in(lifecycle.INACTIVE_STATES))) or 0
         if n:
-            found[column] = n
+            found[name] = n
     return found
 
 

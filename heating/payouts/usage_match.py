@@ -297,7 +297,7 @@ def _cases_by_meter(meters: set[str], utility: str, county_id: int) -> dict[str,
     PostgreSQL plans worst once psycopg prepares the statement (a generic plan scans the table
     and compares every row with every value: 13 s instead of 1 s for 20,000 rows)."""
     found: dict[str, list[Any]] = defaultdict(list)
-    query = (select(Installation.meter_no, Household.id, Household.state, Household.head_name,
+    query = (select(Installation.meter_key, Household.id, Household.state, Household.head_name,
                     Household.programme_year, Household.conversion_type,
                     Household.device_kind, Household.approved_at, Area.name.label("village"))
              .join(Household, Household.id == Installation.household_id)
@@ -305,8 +305,8 @@ def _cases_by_meter(meters: set[str], utility: str, county_id: int) -> dict[str,
              .where(Household.county_id == county_id,
                     Installation.conversion_type == CONVERSION_OF[utility]))
     for row in db.session.execute(query):
-        if row.meter_no in meters:
-            found[row.meter_no].append(row)
+        if row.meter_key in meters:
+            found[row.meter_key].append(row)
     return found
 
 

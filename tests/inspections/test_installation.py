@@ -29,7 +29,9 @@ def test_clerk_records_installation_and_case_is_installed(app, client, post, wor
     assert hh.state == "installed"
     inst = db.session.scalar(select(Installation))
     assert inst.invoice_amount == Decimal("12345.67") and inst.rated_power == Decimal("7.20")
-    assert inst.factory_serial == "SN20260001"  # canonical: half-width, upper, no spaces/dashes
+    # kept as typed (half-width, trimmed) for display and printing; compared on the key
+    assert inst.factory_serial == "sn 2026-0001"
+    assert inst.factory_serial_key == "SN20260001"  # half-width, upper, no spaces/dashes
     # money is stored as integer fen
     raw = db.session.execute(text("SELECT invoice_amount FROM installations")).scalar()
     assert raw == 1234567
@@ -108,19 +110,26 @@ def test_duplicate_serials_and_meters_are_flagged(app, client, world):
                                                   "meter_no": "E2"})
     log_in(client, clerk)
     page = client.get(f"/households/{first.id}")
+    # typed differently ("sn2026-0001", "E100 0001"), the same device: flagged, and the
+    # warning names this case's number as its clerk typed it
     assert says(page, "The factory serial number %(serial)s is also recorded for %(n)d other "
-                      "household(s): check the device on site.", serial="SN20260001", n=1)
+                      "household(s): check the device on site.", serial="SN2026-0001", n=1)
     assert says(page, "The meter or gas account number %(no)s is also recorded for %(n)d "
-                      "other household(s).", no="E1000001", n=1)
+                      "other household(s).", no=first_meter(first), n=1)
     calm = client.get(f"/households/{third.id}").get_data(as_text=True)
-    assert "SN20260001" not in calm
+    assert "SN2026-0001" not in calm
     # a withdrawn household no longer counts
     second.state = "withdrawn"
     db.session.commit()
     page = client.get(f"/households/{first.id}")
     assert not says(page, "The factory serial number %(serial)s is also recorded for %(n)d "
                           "other household(s): check the device on site.",
-                    serial="SN20260001", n=1)
+                    serial="SN2026-0001", n=1)
+
+
+def first_meter(hh):
+    from heating.inspections.services import installation_of
+    return installation_of(hh).meter_no
 
 
 def test_rework_after_a_failed_inspection(app, client, post, world):
@@ -139,3 +148,29 @@ def test_rework_after_a_failed_inspection(app, client, post, world):
     db.session.refresh(hh)
     assert hh.state == "installed"
     assert hh.events[-1].action == "rework" and hh.events[-1].reason == "已加装专用断路器"
+
+
+def test_numbers_typed_with_hyphens_are_shown_as_typed_and_compared_without(app, client, world):
+    """RQ-0099001 is shown and printed as RQ-0099001 (not RQ0099001), while rq 0099001 on
+    another household is still the same device, and a usage file's meter number matches
+    whichever way either side wrote it."""
+    from heating.inspections.services import installation_of
+    from heating.payouts.usage_match import _cases_by_meter
+    clerk = make_user("clerk", world.village_a1)
+    first = installed_case(world, clerk, conversion_type="gas", device_kind="gas_boiler",
+                           install={"conversion_type": "gas", "device_kind": "gas_boiler",
+                                    "factory_serial": "RQ-0099001", "meter_no": "GR-77-01"})
+    installed_case(world, clerk, conversion_type="gas", device_kind="gas_boiler",
+                   install={"conversion_type": "gas", "device_kind": "gas_boiler",
+                            "factory_serial": "rq 0099001", "meter_no": "gr7701"})
+    inst = installation_of(first)
+    assert (inst.factory_serial, inst.meter_no) == ("RQ-0099001", "GR-77-01")
+    assert inst.snapshot()["factory_serial"] == "RQ-0099001"
+    log_in(client, clerk)
+    body = client.get(f"/households/{first.id}").get_data(as_text=True)
+    assert "RQ-0099001" in body and "GR-77-01" in body and "RQ0099001" not in body
+    assert says(client.get(f"/households/{first.id}"),
+                "The factory serial number %(serial)s is also recorded for %(n)d other "
+                "household(s): check the device on site.", serial="RQ-0099001", n=1)
+    found = _cases_by_meter({"GR7701"}, "gas", world.county.id)
+    assert {row.id for row in found["GR7701"]} >= {first.id}

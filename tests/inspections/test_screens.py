@@ -87,9 +87,9 @@ def test_a_duplicate_serial_warning_shows_once_after_saving(app, client, post, w
     page = client.get(r.location)
     warning = "The factory serial number %(serial)s is also recorded for %(n)d other " \
               "household(s): check the device on site."
-    assert says(page, warning, serial="SN20260001", n=1)
+    assert says(page, warning, serial="SN2026-0001", n=1)
     body = html.unescape(page.get_data(as_text=True))
-    assert sum(body.count(text) for text in _renderings(warning, serial="SN20260001", n=1)) == 1
+    assert sum(body.count(text) for text in _renderings(warning, serial="SN2026-0001", n=1)) == 1
 
 
 def _renderings(msgid: str, **kw) -> set[str]:
