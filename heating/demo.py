@@ -88,7 +88,7 @@ PREVIOUS_YEAR_MIX = {"submitted": 2, "returned": 3, "approved": 75, "withdrawn":
 PREVIOUS_YEAR_SHARE = 0.12
 #: creation window (days before the build) by final state, so that the newest cases are the drafts
 _WINDOW = {"draft": (0.1, 60), "submitted": (1, 90), "returned": (3, 100), "approved": (8, 150),
-           "withdrawn": (5, 150), "cancelled": (5, 150), "previous": (330, 470)}
+           "withdrawn": (5, 150), "cancelled": (5, 150), "previous": (395, 560)}
 #: where a case stood when it was withdrawn or cancelled
 _BEFORE_END = {"withdrawn": {"draft": 40, "submitted": 25, "returned": 15, "approved": 20},
                "cancelled": {"draft": 20, "submitted": 30, "returned": 10, "approved": 40}}
@@ -134,7 +134,7 @@ def build_demo(households: int, seed: int, echo: Callable[[str], Any]) -> None:
     rng = random.Random(seed)
     now = int(now_utc().timestamp())
     midnight = (now + LOCAL_OFFSET) // DAY * DAY - LOCAL_OFFSET
-    setup = midnight - 500 * DAY
+    setup = midnight - 600 * DAY
     year = local_today().year
     county, villages, weights = _build_areas(rng, households, year, setup)
     staff = _build_users(rng, county, villages, setup)

@@ -344,8 +344,12 @@ def test_the_clock_is_restored_after_a_story_in_the_past():
         assert local_today() == date(2025, 9, 1)
         assert now_utc().astimezone(LOCAL_TZ).hour == 9
     assert now_utc() >= before and local_today() >= date(2026, 1, 1)
-    assert money_demo.plan_for(date(2026, 11, 29)).season == "2026-2027"
-    assert money_demo.plan_for(date(2026, 11, 14)).season == "2025-2026"
-    assert money_demo.plan_for(date(2026, 11, 15)).day0 == date(2026, 10, 11)
-    late = money_demo.plan_for(date(2026, 11, 10))  # the season began almost a year ago
+    # usage and running payments only for a season that has ended: in the middle of
+    # 2026-2027 the last one is 2025-2026 (ended 15 March 2026)
+    assert money_demo.plan_for(date(2026, 12, 4)).season == "2025-2026"
+    assert money_demo.plan_for(date(2026, 11, 29)).season == "2025-2026"
+    assert money_demo.plan_for(date(2026, 3, 15)).season == "2024-2025"  # its last day
+    assert money_demo.plan_for(date(2026, 3, 16)).season == "2025-2026"
+    late = money_demo.plan_for(date(2026, 12, 4))  # the season began over a year ago
     assert late.start == date(2025, 11, 15) and late.day(5) < late.start
+    assert late.day0 == date(2025, 11, 7)

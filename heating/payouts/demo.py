@@ -156,10 +156,11 @@ class Plan:
 
 
 def plan_for(today: date) -> Plan:
-    """The latest heating season that has started (usage of a later one cannot exist), and
-    a story that passes its cases before that season and is over before today."""
+    """The latest heating season that has ended (its usage file exists and its running
+    subsidy is due; a season still running has neither), and a story that passes its cases
+    before that season starts and is over before today."""
     year = today.year
-    while season_dates(season_key(year))[0] > today:
+    while season_dates(season_key(year))[1] >= today:
         year -= 1
     season = season_key(year)
     start = season_dates(season)[0]
@@ -441,11 +442,9 @@ def _waiting_batches(cast: Cast) -> None:
 
 
 def _running(rng: random.Random, cast: Cast, plan: Plan) -> None:
-    """The power and gas companies' usage files for the season (so far, when it is still
-    running) with one near-zero figure each and one number the county does not know, imported
-    by finance; then the season's running-subsidy batch, approved."""
-    first, last = season_dates(plan.season)
-    share = min(1.0, max(0.1, (local_today() - first).days / (last - first).days))
+    """The power and gas companies' usage files for the last season that has ended, with one
+    near-zero figure each and one number the county does not know, imported by finance; then
+    the season's running-subsidy batch, approved."""
     rows = db.session.execute(
         select(Household.conversion_type, Household.head_name, Installation.meter_no)
         .join(Installation, Installation.household_id == Household.id)
@@ -457,7 +456,7 @@ def _running(rng: random.Random, cast: Cast, plan: Plan) -> None:
             continue
         low, high, mode = USAGE[ctype]
         lines = [[r.meter_no, r.head_name,
-                  f"{Decimal(int(rng.triangular(low, high, mode) * share * 100)).scaleb(-2)}"]
+                  f"{Decimal(int(rng.triangular(low, high, mode) * 100)).scaleb(-2)}"]
                  for r in mine]
         lines[rng.randrange(len(lines))][2] = "3.50"  # near zero: to be followed up
         lines.append([("E" if ctype == "electric" else "G") + "9000000001", "", "812.00"])
