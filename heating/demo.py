@@ -169,11 +169,25 @@ def demo_logins() -> list[str]:
             by_area.setdefault(label, []).append(grant.role)
         held = "; ".join(f"{' + '.join(roles)} over {label}" for label, roles in by_area.items())
         lines.append(f"  {name:<20}{held}")
-    clerks = db.session.scalars(select(User.username).where(User.username.like("clerk%"))
-                                .order_by(User.username.desc()).limit(1)).first()
-    lines.append(f"  clerk001 … {clerks} for the other villages; reviewer01 … and "
-                 f"inspector01 … for the townships in code order")
+    lines.append("  " + _clerk_cover())
+    lines.append("  reviewer01 …, inspector01 …: one of each for every township, in code order")
     return lines
+
+
+def _clerk_cover() -> str:
+    """How the demo's clerks cover the villages: every village has one, some clerks serve
+    two or three small neighbouring villages (as in a real county)."""
+    clerk_grants = (select(RoleGrant.user_id, RoleGrant.area_id)
+                    .where(RoleGrant.role == "clerk").subquery())
+    clerks, villages = db.session.execute(select(
+        func.count(func.distinct(clerk_grants.c.user_id)),
+        func.count(func.distinct(clerk_grants.c.area_id)))).one()
+    total = db.session.scalar(select(func.count(Area.id)).where(Area.level == "village"))
+    last = db.session.scalar(select(User.username).where(User.username.like("clerk%"))
+                             .order_by(User.username.desc()).limit(1))
+    uncovered = f"; {total - villages} village(s) without a clerk" if villages < total else ""
+    return (f"clerk001 … {last}: {clerks} clerks cover all {villages} villages (one to three "
+            f"villages each){uncovered}")
 
 
 # --- areas and staff -------------------------------------------------------------------------

@@ -1,10 +1,14 @@
 """The home page: "my work" for each role."""
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+import markdown
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from heating.auth import permissions
 from heating.households import queries
@@ -21,3 +25,18 @@ def home() -> Any:
     counts = (queries.counts_by_state(current_user, queries.Filters())
               if permissions.can(current_user, "household.view") else {})
     return render_template("home.html", work=work, counts=counts)
+
+
+@bp.route("/help")
+@login_required
+def help() -> Any:
+    """The user guide by role (docs/user-guide.md, the same text the repository carries)."""
+    path = Path(current_app.root_path).parent / "docs" / "user-guide.md"
+    return render_template("help.html", guide=_guide_html(str(path), path.stat().st_mtime))
+
+
+@functools.lru_cache(maxsize=2)
+def _guide_html(path: str, mtime: float) -> Markup:
+    """Rendered once per process and file version: the guide is ours, not user input."""
+    text = Path(path).read_text(encoding="utf-8")
+    return Markup(markdown.markdown(text, extensions=["tables", "sane_lists"]))

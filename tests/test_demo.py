@@ -110,6 +110,12 @@ def test_every_role_has_a_login_and_one_staffer_is_reviewer_and_inspector(demo):
     for name in ("admin", "county", "auditor", "finance", "finance02", "reviewer01", "inspector01",
                  "reviewer_inspector", "clerk001"):
         assert any(line.split()[0] == name for line in lines[1:]), name
+    # the clerks line says every village has a clerk (it used to read as if most had none)
+    cover = next(line for line in lines if "clerks cover" in line)
+    n_clerks = len(set(db.session.scalars(select(RoleGrant.user_id).where(
+        RoleGrant.role == "clerk"))))
+    assert f"{n_clerks} clerks cover all {len(villages)} villages" in cover
+    assert "without a clerk" not in cover
 
 
 def test_every_history_replays_through_the_lifecycle(demo):
