@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,4 +40,10 @@ def help() -> Any:
 def _guide_html(path: str, mtime: float) -> Markup:
     """Rendered once per process and file version: the guide is ours, not user input."""
     text = Path(path).read_text(encoding="utf-8")
-    return Markup(markdown.markdown(text, extensions=["tables", "sane_lists"]))
+    html = markdown.markdown(text, extensions=["tables", "sane_lists"])
+    # a source line wrapped inside Chinese text is no word break: a browser would show a space
+    return Markup(_CJK_WRAP.sub("", html))
+
+
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_CJK_WRAP = re.compile(f"(?<=[{_CJK}])\n\\s*(?=[{_CJK}])")

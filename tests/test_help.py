@@ -31,3 +31,12 @@ def test_the_guide_says_it_is_in_chinese_to_english_readers(client, world):
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
     assert client.get("/help").status_code == 302
+
+
+def test_lines_wrapped_in_chinese_text_show_no_space(client, world):
+    """The guide's source wraps long Chinese lines; 提示\\n   已登记 must not read 提示 已登记."""
+    source = GUIDE.read_text(encoding="utf-8")
+    assert "重复时会提示\n   已登记的村" in source  # the wrap this test is about
+    log_in(client, make_user("clerk", world.village_a1), lang="zh_Hans_CN")
+    body = client.get("/help").get_data(as_text=True)
+    assert "重复时会提示已登记的村" in body
