@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -12,7 +13,7 @@ from heating.extensions import db
 from heating.households.models import Household
 from heating.payouts.models import AccountCorrection, Payment, PayoutBatch
 from tests.fixtures import log_in, make_user, says
-from tests.payouts.helpers import confirmed_case, live_payments, result_csv
+from tests.payouts.helpers import batch, confirmed_case, live_payments, result_csv
 
 
 def _setup(world):
@@ -189,3 +190,31 @@ def test_requester_cannot_decide(app, client, post, world):
     r = post(f"/payouts/corrections/{corr.id}/approve", {"note": ""})
     assert r.status_code == 403
     assert db.session.get(AccountCorrection, corr.id).state == "pending"
+
+
+def _reconciled_with_a_failure(world):
+    """A batch whose bank results came back: one payment paid, one failed."""
+    clerk, maker, checker, cases = _setup(world)
+    made = batch(maker)
+    first, second = live_payments(made)
+    first.status, first.failure_reason = "failed", "户名不符"
+    second.status, second.paid_on = "paid", date(2026, 3, 2)
+    made.state = "reconciled"
+    db.session.commit()
+    return made, checker
+
+
+def test_batch_page_calls_a_failed_payment_payment_failed_not_inspection_failed(
+        app, client, world):
+    made, checker = _reconciled_with_a_failure(world)
+    log_in(client, checker, lang="zh_Hans_CN")
+    page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
+    assert "发放失败" in page and "户名不符" in page
+    assert "不通过" not in page  # the inspection's word, not a payment's
+    failed = db.session.scalar(
+        select(Payment).where(Payment.batch_id == made.id, Payment.status == "failed"))
+    panel = client.get(f"/households/{failed.household_id}").get_data(as_text=True)
+    assert "户名不符" in panel and "不通过" not in panel  # the case page's payments panel
+    log_in(client, checker)
+    page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
+    assert "Failed" in page
