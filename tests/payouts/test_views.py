@@ -36,6 +36,8 @@ def _create(client, post) -> PayoutBatch:
     data = {"kind": "equipment", "township_id": "0", "season": "", "idempotency_key": key}
     first = post("/payouts/new", data)
     assert first.status_code == 302
+    flashed = client.get(first.location).get_data(as_text=True)
+    assert "2 payments, 9,500.50 yuan" in flashed  # grouped like every amount on screen
     second = post("/payouts/new", data)  # the double submit
     assert second.status_code == 302 and second.location == first.location
     assert db.session.scalar(select(func.count()).select_from(PayoutBatch)) == 1
@@ -145,7 +147,10 @@ def test_correction_request_and_four_eyes_over_http(app, client, post, world):
     assert hh.state == "payment_failed"
     log_in(client, clerk)
     url = f"/payouts/cases/{hh.id}/correction"
-    assert client.get(url).status_code == 200
+    form = client.get(url)
+    assert form.status_code == 200
+    amount = {680000: "6,800.00", 270050: "2,700.50"}[pays[0].amount_fen]
+    assert f"of {amount} yuan" in form.get_data(as_text=True)
     bad_luhn = "6222020000000000001"
     r = post(url, {"bank_name": "邮储银行", "bank_account": bad_luhn,
                    "account_holder": hh.head_name, "reason": "原账户已销户"})
@@ -218,3 +223,13 @@ def test_batch_page_calls_a_failed_payment_payment_failed_not_inspection_failed(
     log_in(client, checker)
     page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
     assert "Failed" in page
+
+
+def test_batch_page_names_the_subsidy_in_the_reader_s_language(app, client, world):
+    made, checker = _reconciled_with_a_failure(world)
+    log_in(client, checker)
+    page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
+    assert "<dd>Equipment subsidy</dd>" in page and "设备购置补贴" not in page
+    log_in(client, checker, lang="zh_Hans_CN")
+    page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
+    assert "<dd>设备补贴</dd>" in page  # as on the batch list and the subsidy pages
