@@ -27,7 +27,7 @@ translations: $(VENV)/.runtime
 	$(BIN)/pybabel compile --statistics -d heating/translations
 
 extract-messages: $(VENV)/.runtime
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o heating/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o heating/translations/messages.pot .
 	$(BIN)/pybabel update -i heating/translations/messages.pot -d heating/translations --no-fuzzy-matching
 
 # flask run and the app both read these: PUBLIC_BASE_URL (the QR codes' address) defaults to

@@ -16,12 +16,13 @@ class Page:
 
 
 def keyset_page(query: Select[Any], id_column: Any, after: int | None, size: int, *,
-                entities: bool = True) -> Page:
-    """Rows ordered newest first by ``id_column``; ``after`` is the last id already shown.
+                entities: bool = True, oldest_first: bool = False) -> Page:
+    """Rows ordered newest first by ``id_column`` (``oldest_first``: ascending, the same key
+    and the same index read the other way); ``after`` is the last id already shown.
     ``entities=False`` for a column select: the page holds plain rows (with an ``id``)."""
     if after:
-        query = query.where(id_column < after)
-    query = query.order_by(id_column.desc()).limit(size + 1)
+        query = query.where(id_column > after if oldest_first else id_column < after)
+    query = query.order_by(id_column.asc() if oldest_first else id_column.desc()).limit(size + 1)
     rows = (db.session.scalars(query) if entities else db.session.execute(query)).all()
     more = len(rows) > size
     rows = rows[:size]

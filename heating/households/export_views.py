@@ -40,7 +40,7 @@ from heating.households import exports, queries
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
-FILTER_NAMES = ("q", "township", "village", "state", "conversion_type", "year")
+FILTER_NAMES = ("q", "township", "village", "state", "conversion_type", "year", "order")
 FIELD_LABELS = {"id_number": _l("ID number"), "bank_account": _l("Account number"),
                 "phone": _l("Mobile number")}
 

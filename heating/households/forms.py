@@ -160,4 +160,7 @@ class SearchForm(FlaskForm):
                                   + list(CONVERSION_TYPES.items()), validate_choice=False,
                                   default="")
     year = IntegerField(_l("Programme year"), validators=[Optional()])
+    order = SelectField(_l("Order"), choices=[("", _l("Newest first")),
+                                              ("oldest", _l("Oldest first"))],
+                        validate_choice=False, default="")
     after = HiddenField()

@@ -99,6 +99,8 @@ class Transition:
     #: how the button looks: "primary", "danger" or "" (plain)
     style: str = ""
     confirm: Any = None
+    #: the label of this move's own reason box ("退回原因（必填）"); None: a generic one
+    reason_label: Any = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -168,7 +170,8 @@ TRANSITIONS: tuple[Transition, ...] = (
        style="primary",
        confirm=_l("Approve this case? After approval only a reviewer can correct its data.")),
     _t("return", "submitted", "returned", {"reviewer"}, _l("Return to village"),
-       reason_required=True, in_ui=True),
+       reason_required=True, in_ui=True,
+       reason_label=_l("Reason for returning (required)")),
     _t("resubmit", "returned", "submitted", {"clerk"}, _l("Resubmit"), guards=SUBMIT_GUARDS,
        in_ui=True, style="primary",
        confirm=_l("Resubmit this case to the township for review?")),
@@ -182,6 +185,7 @@ TRANSITIONS: tuple[Transition, ...] = (
        guards=(_inspection_recorded,), in_ui=True, screen="inspections.inspect"),
     _t("rework", "failed", "installed", {"clerk"}, _l("Record rework"), reason_required=True,
        guards=(_installation_complete,), in_ui=True, style="primary",
+       reason_label=_l("What was fixed (required)"),
        confirm=_l("Record that the faults found at the inspection are fixed? The case goes "
                   "back to the inspectors for a new inspection.")),
     _t("publicize", "passed", "publicized", {"reviewer"}, _l("Put on public notice")),
@@ -210,9 +214,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("repay", "payment_failed", "rostered", {"finance"}, _l("Put on re-pay roster")),
     _t("withdraw", OPEN_STATES, "withdrawn", {"clerk", "reviewer"}, _l("Withdraw case"),
        reason_required=True, in_ui=True, style="danger",
+       reason_label=_l("Reason for withdrawal (required)"),
        confirm=_l("Withdraw this case at the household's request? This cannot be undone.")),
     _t("cancel", OPEN_STATES, "cancelled", {"reviewer", "county"}, _l("Cancel case"),
        reason_required=True, in_ui=True, style="danger",
+       reason_label=_l("Reason for cancellation (required)"),
        confirm=_l("Cancel this case (death, demolition, fraud)? This cannot be undone.")),
 )
 

@@ -1,7 +1,7 @@
 """Read-side queries for households: the scoped list with filters, counts per state, 'my work'."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from flask import abort
@@ -17,7 +17,7 @@ from heating.core.pagination import Page, keyset_page, prefix_range
 from heating.extensions import db
 from heating.households.forms import SearchForm
 from heating.households.lifecycle import STATES
-from heating.households.models import Household, HouseholdCount
+from heating.households.models import CaseEvent, Household, HouseholdCount
 
 
 @dataclass
@@ -31,6 +31,8 @@ class Filters:
     state: str = ""
     conversion_type: str = ""
     year: int | None = None
+    #: "oldest": oldest case first (a reviewer's queue, longest waiting first); "" newest first
+    order: str = ""
 
     @classmethod
     def from_form(cls, form: SearchForm) -> Filters:
@@ -41,12 +43,16 @@ class Filters:
                    village=_id(form.village.data),
                    state=state if state in STATES else "",
                    conversion_type=form.conversion_type.data or "",
-                   year=form.year.data if not form.year.errors else None)
+                   year=form.year.data if not form.year.errors else None,
+                   order=OLDEST_FIRST if form.order.data == OLDEST_FIRST else "")
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> Filters:
         """From a query string (or a posted form) with the list's parameter names."""
         return cls.from_form(SearchForm(args))
+
+
+OLDEST_FIRST = "oldest"
 
 
 def _id(value: Any) -> int:
@@ -118,7 +124,8 @@ def page(user: Any, f: Filters, after: int | None, size: int) -> Page:
              .join(_village, _village.id == Household.village_id)
              .join(_township, _township.id == Household.township_id)
              .where(*conditions(user, f)))
-    result = keyset_page(query, Household.id, after, size, entities=False)
+    result = keyset_page(query, Household.id, after, size, entities=False,
+                         oldest_first=f.order == OLDEST_FIRST)
     full = permissions.scope_for(user, permissions.PERMISSIONS["household.full_id"])
     result.items = [ListRow(row, Household.id_number_from_column(row.id_raw), full)
                     for row in result.items]
@@ -210,24 +217,79 @@ def village_filter_options(user: Any, township_id: int) -> list[Area]:
     return []
 
 
-def my_work(user: Any, limit: int = 50) -> dict[str, list[Household]]:
-    """The home page lists: what waits for this user's hands."""
-    held = permissions.roles(user)
-    work: dict[str, list[Household]] = {}
+@dataclass
+class WorkList:
+    """One list of the home page: the first cases, how many there are in all, and the
+    household list's filters that show every one of them."""
 
-    def cases(role: str, states: tuple[str, ...]) -> list[Household]:
-        query = (select(Household)
-                 .where(permissions.scope_clause(Household, user, _perm_for(role)))
-                 .where(Household.state.in_(states))
-                 .order_by(Household.id.desc()).limit(limit))
-        return list(db.session.scalars(query))
+    cases: list[Household]
+    total: int
+    args: dict[str, Any]
+    #: latest return reason per case id (the clerk's "returned to me" list)
+    reasons: dict[int, str] = field(default_factory=dict)
+
+
+def my_work(user: Any, limit: int = 50) -> dict[str, WorkList]:
+    """The home page lists: what waits for this user's hands.  The reviewer's queue comes
+    oldest first (the longest waiting is reviewed first), like the full list it links to."""
+    held = permissions.roles(user)
+    work: dict[str, WorkList] = {}
+
+    def cases(role: str, state: str, oldest_first: bool = False) -> WorkList:
+        clause = permissions.scope_clause(Household, user, _perm_for(role))
+        query = (select(Household).where(clause).where(Household.state == state)
+                 .order_by(Household.id.asc() if oldest_first else Household.id.desc())
+                 .limit(limit))
+        found = list(db.session.scalars(query))
+        total = len(found) if len(found) < limit else _count(user, role, state)
+        args = {"state": state, **_single_township(user, role)}
+        if oldest_first:
+            args["order"] = OLDEST_FIRST
+        return WorkList(found, total, args)
 
     if "clerk" in held:
-        work["returned"] = cases("clerk", ("returned",))
-        work["draft"] = cases("clerk", ("draft",))
+        work["returned"] = cases("clerk", "returned")
+        work["returned"].reasons = return_reasons([c.id for c in work["returned"].cases])
+        work["draft"] = cases("clerk", "draft")
     if "reviewer" in held:
-        work["submitted"] = cases("reviewer", ("submitted",))
+        work["submitted"] = cases("reviewer", "submitted", oldest_first=True)
     return work
+
+
+def _count(user: Any, role: str, state: str) -> int:
+    """Cases in ``state`` within the role's scope, from the per-village counts (triggers)."""
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(HouseholdCount.n), 0))
+        .where(permissions.scope_clause(HouseholdCount, user, _perm_for(role)))
+        .where(HouseholdCount.state == state)) or 0)
+
+
+def _single_township(user: Any, role: str) -> dict[str, int]:
+    """The township filter that makes the household list (read with ``household.view``)
+    show exactly the role's cases, when the role covers one township and nothing else."""
+    scope = permissions.scope_for(user, permissions.PERMISSIONS[_perm_for(role)])
+    if len(scope.townships) == 1 and not scope.counties and not scope.villages:
+        return {"township": next(iter(scope.townships))}
+    return {}
+
+
+def return_reasons(case_ids: list[int]) -> dict[int, str]:
+    """The reason of each case's latest return to the village (case id → reason)."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(CaseEvent.household_id, CaseEvent.reason)
+        .where(CaseEvent.household_id.in_(case_ids), CaseEvent.to_state == "returned")
+        .order_by(CaseEvent.id))
+    return {household_id: reason or "" for household_id, reason in rows}
+
+
+def latest_return(hh: Household) -> CaseEvent | None:
+    """The move that returned the case to the village most recently (None if never)."""
+    return db.session.scalar(
+        select(CaseEvent).where(CaseEvent.household_id == hh.id,
+                                CaseEvent.to_state == "returned")
+        .order_by(CaseEvent.id.desc()).limit(1))
 
 
 def _perm_for(role: str) -> str:

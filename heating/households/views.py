@@ -74,8 +74,11 @@ def index() -> Any:
                           current_app.config["PAGE_SIZE"])
     counts = queries.counts_by_state(current_user, f)
     args = {k: v for k, v in request.args.items() if k != "after" and v}
+    # the returned cases say why (the clerk's "returned to me", in full)
+    reasons = (queries.return_reasons([row.id for row in result.items])
+               if f.state == "returned" else None)
     return render_template(
-        "households/list.html", form=form, page=result, counts=counts,
+        "households/list.html", form=form, page=result, counts=counts, reasons=reasons,
         total=sum(counts.values()), crumbs=_breadcrumb(f), args=args, filters=f,
         state_labels=state_labels, type_labels=type_labels,
         type_choices=[("", _("All types"))] + list(type_labels.items()))
@@ -145,6 +148,7 @@ def _render_detail(hh: Household, revealed: dict[str, str] | None = None,
         may_except=permissions.can(current_user, "household.holder_exception", hh)
         and hh.holder_differs and hh.state in lifecycle.OPEN_STATES,
         guard_problems=_guard_problems(hh, actions, context),
+        latest_return=queries.latest_return(hh) if hh.state == "returned" else None,
         moves={t.action for t in actions}, **_paperwork(hh, context))
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -54,7 +55,8 @@ PAYMENT_STATES = {
     "pending": _l("Pending"),
     "exported": _l("Sent to bank"),
     "paid": _l("Paid"),
-    "failed": _l("Failed"),
+    # "payment" context: the inspection's "Failed" is 不通过, a payment's is 发放失败
+    "failed": lazy_pgettext("payment", "Failed"),
     "voided": _l("Voided"),
 }
 #: what a payment's row stores.  "Sent to the bank" is not stored per payment: a payment still

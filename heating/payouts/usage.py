@@ -321,7 +321,8 @@ def records_of(imp: UsageImport, *, low_only: bool = False, offset: int = 0,
     total = db.session.scalar(select(func.count()).select_from(UsageRecord).where(*where))
     query = (select(UsageRecord.id, UsageRecord.household_id, UsageRecord.meter_no,
                     UsageRecord.usage, UsageRecord.season_no, UsageRecord.amount_fen,
-                    UsageRecord.explanation, UsageRecord.low_usage, Household.head_name,
+                    UsageRecord.explanation, UsageRecord.inputs, UsageRecord.low_usage,
+                    Household.head_name,
                     Household.group_name, Household.house_no, Area.name.label("village"))
              .join(Household, Household.id == UsageRecord.household_id)
              .join(Area, Area.id == Household.village_id)

@@ -144,7 +144,8 @@ class Line:
         if self.reason:
             row.update(r=self.reason, rp=self.params)
         if self.amount is not None:
-            row.update(a=self.amount.fen, e=self.amount.explanation)
+            # the inputs let the screen word the explanation in the reader's language
+            row.update(a=self.amount.fen, e=self.amount.explanation, i=self.amount.inputs)
         return row
 
 

@@ -121,7 +121,7 @@ def new() -> Any:
             else:
                 flash(_("Batch %(number)s created as a draft: %(n)d payments, %(total)s yuan. "
                         "Another finance user must approve it.", number=batch.number,
-                        n=batch.payment_count, total=batch.total), "success")
+                        n=batch.payment_count, total=format_fen(batch.total_fen)), "success")
             return redirect(url_for("payouts.detail", batch_id=batch.id))
     filters = PreviewForm(request.args if request.method == "GET" else request.form)
     filters.township_id.choices = choices
@@ -167,7 +167,7 @@ def _detail_context(batch: PayoutBatch) -> dict[str, Any]:
         "voidable": batch.state in batches.VOIDABLE
         and permissions.can(current_user, "payout.create", batch),
         "BATCH_STATES": BATCH_STATES, "PAYMENT_STATES": PAYMENT_STATES,
-        "SUBSIDY_KINDS": SUBSIDY_KINDS, "kind_label": bankfiles.kind_label(batch),
+        "SUBSIDY_KINDS": SUBSIDY_KINDS,
         "reason_form": ReasonForm(), "confirm_form": ConfirmForm(),
         "upload_form": ResultUploadForm(), "fen": format_fen,
         "township_name": (db.session.get(Area, batch.township_id).name

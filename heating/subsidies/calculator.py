@@ -6,7 +6,11 @@ Every amount carries a one-line explanation an official can verify with a pocket
 (``85% × 8,000.00 = 6,800.00 ≤ 7,400.00 → 6,800.00``) and the exact inputs it used, as
 JSON-safe strings, to be stored beside it.
 
-Explanations are numbers and symbols, not sentences, so they need no translation. Errors are
+The equipment subsidy's explanation is numbers and symbols, so it needs no translation. The
+running subsidy's is worded, because "min(1,518.73 kWh, 10,000 kWh)" is not how a clerk reads
+a cap: ``按 1,518.73 千瓦时计，未超过 10,000 千瓦时上限，× 0.20 元/千瓦时 = 303.75 元``. It is
+stored in Chinese (`CHINESE`); screens reword it from the stored inputs in the reader's
+language with `running_explanation` and a translated `RunningWords`. Errors are
 `CalculationError` with an English developer message and a stable `code` that the UI maps to
 translated text.
 """
@@ -21,11 +25,14 @@ from heating.core.money import format_number, format_yuan, round_fen, to_fen
 
 __all__ = [
     "AREA_RATE",
+    "CHINESE",
     "INVOICE_RATE",
     "Amount",
     "CalculationError",
     "PolicyTerms",
+    "RunningWords",
     "equipment_subsidy",
+    "running_explanation",
     "running_subsidy",
 ]
 
@@ -200,6 +207,57 @@ def equipment_subsidy(terms: PolicyTerms, *, invoice_amount: Decimal | None,
     return Amount(value=value, explanation=explanation, inputs=inputs)
 
 
+@dataclass(frozen=True)
+class RunningWords:
+    """How a running-subsidy explanation is worded: ``str.format`` templates with the fields
+    ``usage``, ``cap``, ``rate``, ``value`` (grouped numbers) and ``unit`` (a word of
+    ``units``)."""
+
+    #: a cap the usage does not exceed (usage equal to the cap is within it)
+    within_cap: str
+    #: a usage over the cap: the cap is what is paid for
+    over_cap: str
+    #: a policy without a cap
+    no_cap: str
+    #: "kWh" / "m³" → the word the reader uses
+    units: Mapping[str, str]
+
+
+#: the wording stored with every running-subsidy amount
+CHINESE = RunningWords(
+    within_cap="按 {usage} {unit}计，未超过 {cap} {unit}上限，× {rate} 元/{unit} = {value} 元",
+    over_cap="用量 {usage} {unit}，超过上限，按 {cap} {unit}计，× {rate} 元/{unit} = {value} 元",
+    no_cap="按 {usage} {unit}计，× {rate} 元/{unit} = {value} 元",
+    units=MappingProxyType({"kWh": "千瓦时", "m³": "立方米"}),
+)
+
+
+def running_explanation(inputs: Mapping[str, str], value: Decimal,
+                        words: RunningWords = CHINESE) -> str | None:
+    """The running subsidy's explanation from its stored `inputs` and amount, in `words`.
+
+    None when `inputs` are not a running subsidy's (a record stored before inputs were kept,
+    or a test fixture): the caller shows the stored explanation instead.
+    """
+    try:
+        usage = Decimal(inputs["usage"])
+        rate = Decimal(inputs["rate"])
+        unit = inputs["unit"]
+        cap = Decimal(inputs["cap_units"]) if inputs.get("cap_units") not in (None, "") \
+            else None
+        if not (usage.is_finite() and rate.is_finite()) or unit not in _UNITS \
+                or (cap is not None and not cap.is_finite()):
+            return None
+        fields = {"usage": format_number(usage), "rate": format_number(rate),
+                  "value": format_yuan(round_fen(value)), "unit": words.units.get(unit, unit),
+                  "cap": "" if cap is None else format_number(cap, 0)}
+    except (KeyError, TypeError, ArithmeticError, ValueError, AttributeError):
+        return None
+    template = (words.no_cap if cap is None
+                else words.over_cap if usage > cap else words.within_cap)
+    return template.format(**fields)
+
+
 def running_subsidy(terms: PolicyTerms, *, season_no: int, usage: Decimal) -> Amount:
     """One season's running subsidy: min(usage, cap) × that season's unit rate, half up.
 
@@ -222,13 +280,10 @@ def running_subsidy(terms: PolicyTerms, *, season_no: int, usage: Decimal) -> Am
     cap = terms.running_cap_units
     counted = used if cap is None else min(used, cap)
     value = round_fen(counted * rate)
-    if cap is None:
-        base = f"{format_number(used)} {unit}"
-    else:
-        base = f"min({format_number(used)} {unit}, {format_number(cap, 0)} {unit})"
-    explanation = f"{base} × {format_number(rate)} 元/{unit} = {format_yuan(value)}"
     inputs = {"season_no": str(season_no), "usage": _plain(used), "unit": unit,
               "rate": _plain(rate)}
     if cap is not None:
         inputs["cap_units"] = _plain(cap, 0)
+    explanation = running_explanation(inputs, value)
+    assert explanation is not None  # inputs made just above
     return Amount(value=value, explanation=explanation, inputs=inputs)

@@ -19,6 +19,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask import g
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 
@@ -142,6 +144,30 @@ def running_amount(policy: SubsidyPolicy, *, season_no: int, usage: Decimal) -> 
         return calculator.running_subsidy(terms(policy), season_no=season_no, usage=usage)
     except calculator.CalculationError as err:
         raise _from_calculation(err) from None
+
+
+def running_words() -> calculator.RunningWords:
+    """The running-subsidy wording in the reader's language.  The catalog's Chinese is the
+    calculator's ``CHINESE`` (what is stored), word for word (tests/subsidies)."""
+    return calculator.RunningWords(
+        within_cap=_("{usage} {unit} counted, within the {cap} {unit} cap, × {rate} yuan/{unit} "
+                     "= {value} yuan"),
+        over_cap=_("{usage} {unit} used, over the cap: {cap} {unit} counted, × {rate} "
+                   "yuan/{unit} = {value} yuan"),
+        no_cap=_("{usage} {unit} counted, × {rate} yuan/{unit} = {value} yuan"),
+        units={"kWh": _("kWh"), "m³": _("m³")})
+
+
+def running_explanation(inputs: Any, amount_fen: Any, stored: str = "") -> str:
+    """A running subsidy's explanation for the screen, in the reader's language, worded from
+    the stored inputs and amount; the stored text itself when they cannot be read (records
+    without inputs), so every stored explanation stays readable."""
+    if not isinstance(inputs, dict) or not isinstance(amount_fen, int):
+        return stored or ""
+    if "running_words" not in g:
+        g.running_words = running_words()
+    return calculator.running_explanation(inputs, from_fen(amount_fen),
+                                          g.running_words) or stored or ""
 
 
 def policy_in_use(policy: SubsidyPolicy) -> bool:

@@ -27,6 +27,9 @@ from heating.subsidies.models import EQUIPMENT_METHODS, SubsidyPolicy
 
 bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
 
+# usage records and previews word their running-subsidy explanations in the reader's language
+bp.add_app_template_global(services.running_explanation, "running_explanation")
+
 #: the case states in which an equipment subsidy is worth showing
 NO_PANEL_STATES = frozenset({"withdrawn", "cancelled"})
 

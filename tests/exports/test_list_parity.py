@@ -56,8 +56,9 @@ def exported(client, query):
     # area, a year that is not a number
     lambda w, c: "state=nonsense&township=-3&village=abc&year=20x6",
     lambda w, c: f"township={w.town_b.id}&state=withdrawn",
+    lambda w, c: "state=submitted&order=oldest",  # the reviewer's queue, oldest first
 ], ids=["none", "state", "township+type", "village+year", "search+state", "id search",
-        "padded search", "bad values", "withdrawn"])
+        "padded search", "bad values", "withdrawn", "oldest first"])
 def test_export_rows_are_the_list_rows(client, world, mixed, query_of):
     log_in(client, make_user("county", world.county))
     query = query_of(world, mixed)
@@ -84,6 +85,8 @@ def test_filters_from_args(app):
         assert Filters.from_args(MultiDict({"year": "abc", "state": "approved"})) == Filters(
             state="approved")
         assert Filters.from_args(MultiDict()) == Filters()
+        assert Filters.from_args(MultiDict({"order": "oldest"})) == Filters(order="oldest")
+        assert Filters.from_args(MultiDict({"order": "'; DROP"})) == Filters()
 
 
 def test_list_and_both_exports_use_the_one_reader(client, post, world, mixed, monkeypatch):

@@ -70,7 +70,7 @@ def test_power_file_matches_electric_cases_by_meter_and_imports_records(app, wor
     ra, rb = records[a.id], records[b.id]
     assert (ra.amount_fen, ra.usage, ra.season, ra.season_no, ra.meter_no, ra.policy_id) == (
         60_000, D("3000.00"), SEASON, 1, "E1001", policy.id)
-    assert ra.explanation == "min(3,000.00 kWh, 10,000 kWh) × 0.20 元/kWh = 600.00"
+    assert ra.explanation == "按 3,000.00 千瓦时计，未超过 10,000 千瓦时上限，× 0.20 元/千瓦时 = 600.00 元"
     assert rb.amount_fen == 200_000 and rb.usage == D("12000.50")
     assert rb.inputs["cap_units"] == "10000" and rb.inputs["season_no"] == "1"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "usage.imported"))
@@ -90,7 +90,7 @@ def test_gas_file_matches_gas_cases_only(app, world, people):
     analysis = analyse(data, utility="gas", season=SEASON, county_id=world.county.id)
     rows = _rows(analysis)
     assert rows[3].household_id == gas.id and rows[3].amount.fen == 120_000  # min(1500,1200)×1
-    assert rows[3].amount.explanation.endswith("元/m³ = 1,200.00")
+    assert rows[3].amount.explanation.endswith("按 1,200 立方米计，× 1.00 元/立方米 = 1,200.00 元")
     assert rows[4].reason == "unmatched"  # an electric case's meter is not a gas account
     # the same electric meter in a power file does match
     power = analyse(usage_csv([("E3001", "800")]), utility="power", season=SEASON,
@@ -169,7 +169,8 @@ def test_tapering_rate_and_cap_follow_the_policy(app, world, people):
     assert rows[2].amount.fen == 160_000  # min(9000, 8000) × 0.20
     assert rows[3].amount.fen == 120_000  # min(9000, 8000) × 0.15
     assert rows[4].amount.fen == 25_006   # 2500.55 × 0.10 = 250.055 → 250.06 (half up)
-    assert rows[3].amount.explanation == "min(9,000.00 kWh, 8,000 kWh) × 0.15 元/kWh = 1,200.00"
+    assert rows[3].amount.explanation == ("用量 9,000.00 千瓦时，超过上限，按 8,000 千瓦时计，"
+                                          "× 0.15 元/千瓦时 = 1,200.00 元")
 
 
 def test_policy_without_a_rate_for_the_season_is_reported(app, world, people):

@@ -56,7 +56,9 @@ def test_upload_preview_confirm_detail_and_follow_up_list(app, client, post, wor
     page = client.get(preview_url + "?show=all")
     body = page.get_data(as_text=True)
     assert "李*龙" in body and "李小龙" not in body  # masked, from the case and from the file
-    assert "min(3,000.00 kWh, 10,000 kWh) × 0.20 元/kWh = 600.00" in body
+    # the working in words, in the reader's language (not min(3,000.00 kWh, 10,000 kWh))
+    assert "3,000.00 kWh counted, within the 10,000 kWh cap, × 0.20 yuan/kWh = 600.00 yuan" \
+        in body
     assert says(page, "Near-zero usage: follow up")
     assert says(page, "The equipment subsidy of this case is not paid yet (state: %(state)s).",
                 state="Notice period over")
@@ -75,7 +77,13 @@ def test_upload_preview_confirm_detail_and_follow_up_list(app, client, post, wor
 
     detail = client.get(f"/payouts/usage/{imp.id}")
     assert detail.status_code == 200 and says(detail, "Near-zero usage: %(n)s", n=1)
-    assert "600.00" in detail.get_data(as_text=True)
+    assert "3,000.00 kWh counted, within the 10,000 kWh cap, × 0.20 yuan/kWh = 600.00 yuan" \
+        in detail.get_data(as_text=True)
+    log_in(client, finance, lang="zh_Hans_CN")
+    zh = client.get(f"/payouts/usage/{imp.id}").get_data(as_text=True)
+    assert "按 3,000.00 千瓦时计，未超过 10,000 千瓦时上限，× 0.20 元/千瓦时 = 600.00 元" in zh
+    assert "min(" not in zh and "元/kWh" not in zh
+    log_in(client, finance)
     low = client.get(f"/payouts/usage/{imp.id}?show=low")
     assert "E2" in low.get_data(as_text=True) and "E1" not in re.sub(
         r"<(script|nav)[^>]*>.*?</\1>", "", low.get_data(as_text=True), flags=re.S).split(
@@ -147,3 +155,32 @@ def test_preview_is_the_uploaders_and_imports_stay_in_their_county(app, client, 
     log_in(client, make_user("auditor", world.county, username="aud1"))
     assert client.get(f"/payouts/usage/{imp.id}").status_code == 200
     assert client.get("/payouts/usage/upload").status_code == 403
+
+
+def test_stored_explanations_of_earlier_imports_stay_readable(app, client, post, world):
+    """Records imported before the worded explanation (``min(…)``) are worded from their
+    stored inputs; a record whose inputs cannot be read shows its stored text."""
+    _setup(world)
+    finance = make_user("finance", world.county, username="fin1")
+    log_in(client, finance)
+    preview = _send(post, usage_csv([("E1", "12000"), ("E2", "50")]), county_id=world.county.id)
+    token = preview.location.rstrip("/").split("/")[-1]
+    post(f"/payouts/usage/preview/{token}/confirm")
+    imp = db.session.scalar(select(UsageImport))
+    over, other = sorted(imp_records(imp), key=lambda r: -r.usage)
+    over.explanation = "min(12,000.00 kWh, 10,000 kWh) × 0.20 元/kWh = 2,000.00"
+    other.explanation, other.inputs = "min(50.00 kWh, 10,000 kWh) × 0.20 元/kWh = 10.00", {}
+    db.session.commit()
+    log_in(client, finance, lang="zh_Hans_CN")
+    body = client.get(f"/payouts/usage/{imp.id}").get_data(as_text=True)
+    assert ("用量 12,000.00 千瓦时，超过上限，按 10,000 千瓦时计，× 0.20 元/千瓦时 = 2,000.00 元"
+            in body)
+    assert "min(50.00 kWh, 10,000 kWh) × 0.20 元/kWh = 10.00" in body
+    log_in(client, finance)
+    body = client.get(f"/payouts/usage/{imp.id}").get_data(as_text=True)
+    assert ("12,000.00 kWh used, over the cap: 10,000 kWh counted, × 0.20 yuan/kWh = "
+            "2,000.00 yuan") in body
+
+
+def imp_records(imp):
+    return list(db.session.scalars(select(UsageRecord).where(UsageRecord.import_id == imp.id)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -12,7 +13,7 @@ from heating.extensions import db
 from heating.households.models import Household
 from heating.payouts.models import AccountCorrection, Payment, PayoutBatch
 from tests.fixtures import log_in, make_user, says
-from tests.payouts.helpers import confirmed_case, live_payments, result_csv
+from tests.payouts.helpers import batch, confirmed_case, live_payments, result_csv
 
 
 def _setup(world):
@@ -35,6 +36,8 @@ def _create(client, post) -> PayoutBatch:
     data = {"kind": "equipment", "township_id": "0", "season": "", "idempotency_key": key}
     first = post("/payouts/new", data)
     assert first.status_code == 302
+    flashed = client.get(first.location).get_data(as_text=True)
+    assert "2 payments, 9,500.50 yuan" in flashed  # grouped like every amount on screen
     second = post("/payouts/new", data)  # the double submit
     assert second.status_code == 302 and second.location == first.location
     assert db.session.scalar(select(func.count()).select_from(PayoutBatch)) == 1
@@ -144,7 +147,10 @@ def test_correction_request_and_four_eyes_over_http(app, client, post, world):
     assert hh.state == "payment_failed"
     log_in(client, clerk)
     url = f"/payouts/cases/{hh.id}/correction"
-    assert client.get(url).status_code == 200
+    form = client.get(url)
+    assert form.status_code == 200
+    amount = {680000: "6,800.00", 270050: "2,700.50"}[pays[0].amount_fen]
+    assert f"of {amount} yuan" in form.get_data(as_text=True)
     bad_luhn = "6222020000000000001"
     r = post(url, {"bank_name": "邮储银行", "bank_account": bad_luhn,
                    "account_holder": hh.head_name, "reason": "原账户已销户"})
@@ -189,3 +195,41 @@ def test_requester_cannot_decide(app, client, post, world):
     r = post(f"/payouts/corrections/{corr.id}/approve", {"note": ""})
     assert r.status_code == 403
     assert db.session.get(AccountCorrection, corr.id).state == "pending"
+
+
+def _reconciled_with_a_failure(world):
+    """A batch whose bank results came back: one payment paid, one failed."""
+    clerk, maker, checker, cases = _setup(world)
+    made = batch(maker)
+    first, second = live_payments(made)
+    first.status, first.failure_reason = "failed", "户名不符"
+    second.status, second.paid_on = "paid", date(2026, 3, 2)
+    made.state = "reconciled"
+    db.session.commit()
+    return made, checker
+
+
+def test_batch_page_calls_a_failed_payment_payment_failed_not_inspection_failed(
+        app, client, world):
+    made, checker = _reconciled_with_a_failure(world)
+    log_in(client, checker, lang="zh_Hans_CN")
+    page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
+    assert "发放失败" in page and "户名不符" in page
+    assert "不通过" not in page  # the inspection's word, not a payment's
+    failed = db.session.scalar(
+        select(Payment).where(Payment.batch_id == made.id, Payment.status == "failed"))
+    panel = client.get(f"/households/{failed.household_id}").get_data(as_text=True)
+    assert "户名不符" in panel and "不通过" not in panel  # the case page's payments panel
+    log_in(client, checker)
+    page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
+    assert "Failed" in page
+
+
+def test_batch_page_names_the_subsidy_in_the_reader_s_language(app, client, world):
+    made, checker = _reconciled_with_a_failure(world)
+    log_in(client, checker)
+    page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
+    assert "<dd>Equipment subsidy</dd>" in page and "设备购置补贴" not in page
+    log_in(client, checker, lang="zh_Hans_CN")
+    page = client.get(f"/payouts/batches/{made.id}").get_data(as_text=True)
+    assert "<dd>设备补贴</dd>" in page  # as on the batch list and the subsidy pages

@@ -214,3 +214,13 @@ def test_pages_render_in_chinese(client, post, world, reviewer, policy):
         assert notice.number in page.get_data(as_text=True) or url.startswith("/publicity/new")
     assert f'value="{b.id}"' in client.get(
         f"/publicity/new?township={world.town_a.id}").get_data(as_text=True)
+
+
+def test_notice_list_title_says_public_notices_once(client, world, reviewer):
+    log_in(client, reviewer, lang="zh_Hans_CN")
+    page = client.get("/publicity/").get_data(as_text=True)
+    heading = page[page.index("<h1>"):page.index("</h1>")]
+    assert heading.count("公示") == 1  # not 公示 公示
+    log_in(client, reviewer)
+    page = client.get("/publicity/").get_data(as_text=True)
+    assert "Public notices <small>公示</small>" in page  # the English page names the term

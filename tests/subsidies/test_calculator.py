@@ -13,7 +13,9 @@ from heating.subsidies.calculator import (
     Amount,
     CalculationError,
     PolicyTerms,
+    RunningWords,
     equipment_subsidy,
+    running_explanation,
     running_subsidy,
 )
 
@@ -151,7 +153,8 @@ def test_floats_are_refused():
 def test_hebei_running_capped():
     amount = running_subsidy(HEBEI_ELECTRIC, season_no=1, usage=D("12000"))
     assert amount.value == D("2000.00")
-    assert amount.explanation == "min(12,000.00 kWh, 10,000 kWh) × 0.20 元/kWh = 2,000.00"
+    assert amount.explanation == ("用量 12,000.00 千瓦时，超过上限，按 10,000 千瓦时计，"
+                                  "× 0.20 元/千瓦时 = 2,000.00 元")
     assert amount.inputs == {"season_no": "1", "usage": "12000.00", "unit": "kWh",
                              "rate": "0.20", "cap_units": "10000"}
     assert amount.fen == 200_000
@@ -160,20 +163,24 @@ def test_hebei_running_capped():
 def test_hebei_running_under_cap():
     amount = running_subsidy(HEBEI_ELECTRIC, season_no=3, usage=D("4321.5"))
     assert amount.value == D("864.30")
-    assert amount.explanation == "min(4,321.50 kWh, 10,000 kWh) × 0.20 元/kWh = 864.30"
+    assert amount.explanation == ("按 4,321.50 千瓦时计，未超过 10,000 千瓦时上限，"
+                                  "× 0.20 元/千瓦时 = 864.30 元")
 
 
 def test_gas_running():
     amount = running_subsidy(HEBEI_GAS, season_no=2, usage=D("1500"))
     assert amount.value == D("1200.00")
-    assert amount.explanation == "min(1,500.00 m³, 1,200 m³) × 1.00 元/m³ = 1,200.00"
-    assert running_subsidy(HEBEI_GAS, season_no=1, usage=D("1200")).value == D("1200.00")
+    assert amount.explanation == ("用量 1,500.00 立方米，超过上限，按 1,200 立方米计，"
+                                  "× 1.00 元/立方米 = 1,200.00 元")
+    at_cap = running_subsidy(HEBEI_GAS, season_no=1, usage=D("1200"))
+    assert at_cap.value == D("1200.00")
+    assert at_cap.explanation.startswith("按 1,200.00 立方米计，未超过 1,200 立方米上限")
 
 
 def test_tapering_rates_without_cap():
     values = [running_subsidy(TAPERING, season_no=n, usage=D("800")) for n in (1, 2, 3)]
     assert [a.value for a in values] == [D("960.00"), D("640.00"), D("320.00")]
-    assert values[1].explanation == "800.00 m³ × 0.80 元/m³ = 640.00"
+    assert values[1].explanation == "按 800.00 立方米计，× 0.80 元/立方米 = 640.00 元"
     assert "cap_units" not in values[1].inputs
 
 
@@ -185,7 +192,7 @@ def test_running_rounds_half_up():
     assert running_subsidy(terms, season_no=1, usage=D("0.2")).value == D("0.03")
     assert running_subsidy(terms, season_no=1, usage=D("0.1")).value == D("0.01")
     assert running_subsidy(terms, season_no=1, usage=D("1000.5")).explanation == \
-        "1,000.50 kWh × 0.125 元/kWh = 125.06"
+        "按 1,000.50 千瓦时计，× 0.125 元/千瓦时 = 125.06 元"
 
 
 @pytest.mark.parametrize("season_no, code", [
@@ -195,6 +202,35 @@ def test_season_outside_the_policy(season_no, code):
     with pytest.raises(CalculationError) as caught:
         running_subsidy(HEBEI_ELECTRIC, season_no=season_no, usage=D("100"))
     assert caught.value.code == code
+
+
+def test_running_explanation_reads_as_words_a_clerk_uses():
+    """The issue's example: not "min(1,518.73 kWh, 10,000 kWh) × 0.20 元/kWh"."""
+    amount = running_subsidy(HEBEI_ELECTRIC, season_no=1, usage=D("1518.73"))
+    assert amount.explanation == ("按 1,518.73 千瓦时计，未超过 10,000 千瓦时上限，"
+                                  "× 0.20 元/千瓦时 = 303.75 元")
+    assert "min(" not in amount.explanation and "kWh" not in amount.explanation
+
+
+def test_running_explanation_rewords_stored_inputs_in_other_words():
+    inputs = {"season_no": "1", "usage": "12000.00", "unit": "kWh", "rate": "0.20",
+              "cap_units": "10000"}
+    words = RunningWords(within_cap="{usage}≤{cap}{unit}", over_cap="{usage}>{cap}{unit}·{value}",
+                         no_cap="{usage}{unit}", units={"kWh": "kWh"})
+    assert running_explanation(inputs, D("2000.00"), words) == "12,000.00>10,000kWh·2,000.00"
+    assert running_explanation({**inputs, "usage": "10000"}, D("2000"), words) == \
+        "10,000.00≤10,000kWh"
+    assert running_explanation({k: v for k, v in inputs.items() if k != "cap_units"},
+                               D("2400"), words) == "12,000.00kWh"
+
+
+@pytest.mark.parametrize("inputs", [
+    {}, {"usage": "12000.00"}, {"usage": "x", "unit": "kWh", "rate": "0.20"},
+    {"usage": "1", "unit": "MJ", "rate": "0.20"}, {"usage": "NaN", "unit": "kWh", "rate": "1"},
+    {"method": "invoice_rate", "rate": "0.85", "invoice": "8000.00", "cap": "7400.00"},
+])
+def test_running_explanation_of_inputs_it_cannot_read_is_none(inputs):
+    assert running_explanation(inputs, D("1.00")) is None
 
 
 def test_season_without_rate_or_without_running_subsidy():
@@ -325,4 +361,5 @@ def test_running_property(rate_e4, usage_hundredths, cap):
     assert amount.fen == expected_fen
     if cap is not None:
         assert amount.fen <= (rate_e4 * cap * 100 + 5_000) // 10_000
-    assert amount.explanation.endswith(f"= {amount.value:,.2f}")
+    assert amount.explanation.endswith(f"= {amount.value:,.2f} 元")
+    assert ("超过上限" in amount.explanation) == (cap is not None and usage_hundredths > cap * 100)

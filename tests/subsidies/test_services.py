@@ -6,11 +6,12 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from heating.audit.models import AuditEvent
 from heating.extensions import db
-from heating.subsidies import services
+from heating.subsidies import calculator, services
 from heating.subsidies.models import SubsidyPolicy
 from heating.subsidies.services import SubsidyError
 from tests.factories import AreaFactory
@@ -312,3 +313,18 @@ def test_freezing_takes_the_same_amount_under_a_lock(world, county_user, clerk):
     case = approved_case(world, clerk)
     add_installation(case, D("8000.00"))
     assert services.equipment_amount(case, freeze=True)[1].fen == 680_000
+
+
+def test_running_words_in_chinese_are_the_stored_words(app):
+    """The screen's Chinese (catalog) and the stored explanation (calculator) say the same."""
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        words = services.running_words()
+    assert (words.within_cap, words.over_cap, words.no_cap) == (
+        calculator.CHINESE.within_cap, calculator.CHINESE.over_cap, calculator.CHINESE.no_cap)
+    assert dict(words.units) == dict(calculator.CHINESE.units)
+    with app.test_request_context(), force_locale("en"):
+        assert services.running_explanation(
+            {"usage": "800.00", "unit": "m³", "rate": "0.80"}, 64000, "stored") == \
+            "800.00 m³ counted, × 0.80 yuan/m³ = 640.00 yuan"
+        assert services.running_explanation({}, 64000, "stored") == "stored"
+        assert services.running_explanation(None, None, "stored") == "stored"
