@@ -3,13 +3,24 @@
 Domain-free.  Every document embeds Noto Sans SC (TrueType, SIL OFL 1.1, committed under
 ``fonts/``; ``fonts/README.md`` says how the files were made), so a PDF prints the same on any
 reader, offline, and its text can be extracted.  ReportLab embeds only the glyphs a document
-uses (a one-page certificate is ~50 KB).
+uses (a one-page certificate is ~50 KB).  Rare name characters (生僻字) Noto lacks, CJK
+Extension B–F and the compatibility ideographs, come from subsets of Hanazono Mincho, chosen
+per character.
 
-- ``fonts()`` registers the two faces once per process (~0.2 s), on first use, not at import.
-- ``missing_glyphs(text)`` lists the characters the Regular face cannot draw (CJK Extension B
-  and later, mostly): callers report them instead of printing a silent box.
-- ``face_for(text, bold=True)`` gives Bold unless Bold lacks one of the characters (Bold covers
-  GB 2312 only; Regular covers all of the CJK Unified Ideographs and Extension A).
+- ``fonts()`` registers the two Noto faces once per process (~0.2 s), on first use, not at
+  import; the Hanazono faces (``RARE_FACES``) are registered only when a text needs one.
+- ``runs(text, font)`` cuts text into runs of one face each (Bold → Regular → HanaMinB →
+  HanaMinA); ``draw_string``, ``text_width``, ``wrap``, ``fit`` and ``para`` use it, so every
+  character is set in a face that has it.
+- ``missing_glyphs(text)`` lists the characters no bundled face has (Extension G, private
+  use): a document holding one is not made (callers raise; a box is never printed).
+- ``face_for(text, bold=True)`` gives Bold unless Bold lacks a character Regular has (Bold
+  covers GB 2312 only; Regular covers all of the CJK Unified Ideographs and Extension A).
+- ToUnicode: ReportLab 5.1 writes the text-layer entry of a character beyond the BMP as one
+  5-digit number (``<2C317>``), which readers drop; ``to_unicode_cmap`` writes UTF-16BE
+  surrogate pairs (``<D870DF17>``) and is installed once, where the fonts are registered.
+- Lines break by the rules of ``heating.core.linebreak`` (避头尾: no line starts with "，"),
+  in paragraphs (``CJKParagraph``) and on canvases (``wrap``) alike.
 - ``new_canvas`` makes canvases with ``invariant=1``: the same data gives the same bytes.
 - ``qr_path`` draws a QR code as one filled path (ReportLab's QR widget costs several times
   as much: TECH-NOTES).
@@ -21,7 +32,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, Sequence
 from xml.sax.saxutils import escape
 
 import qrcode
@@ -30,14 +41,27 @@ from reportlab import rl_config
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
+from reportlab.platypus.paragraph import (
+    ParaLines,
+    _handleBulletWidth,
+    cjkU,
+    makeCJKParaLine,
+)
+
+from heating.core.linebreak import break_lines, trailing_space_width
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR = "NotoSansSC"
 BOLD = "NotoSansSC-Bold"
+#: ReportLab's own ToUnicode writer, before ``_register`` replaces it (tests compare the two)
+REPORTLAB_TO_UNICODE_CMAP = ttfonts.makeToUnicodeCMap
+#: the fallbacks after Noto Regular, in order: (font name, file); see fonts/README.md
+RARE_FACES = (("HanaMinB", "HanaMinB-Rare.ttf"),  # CJK Extension B–F
+              ("HanaMinA", "HanaMinA-Rare.ttf"))  # compatibility ideographs, their supplement
 PAGE_WIDTH, PAGE_HEIGHT = A4
 #: whitespace is never "missing": a line break or tab is layout, not a glyph
 _LAYOUT = frozenset("\n\r\t\u00a0\u3000 ")
@@ -54,6 +78,7 @@ class Fonts:
 
 _lock = threading.Lock()
 _fonts: list[Fonts] = []  # filled once by fonts()
+_rare: list[tuple[tuple[str, frozenset[int]], ...]] = []  # filled once by rare_faces()
 
 
 def fonts() -> Fonts:
@@ -69,6 +94,7 @@ def _register() -> Fonts:
     # Process-wide ReportLab setting, made once with the fonts: compressed streams stay
     # binary (ASCII85 makes a certificate run 20 % larger; every PDF reader takes binary).
     rl_config.useA85 = 0
+    ttfonts.makeToUnicodeCMap = to_unicode_cmap
     regular = TTFont(REGULAR, str(FONT_DIR / "NotoSansSC-Regular.ttf"))
     bold = TTFont(BOLD, str(FONT_DIR / "NotoSansSC-Bold.ttf"))
     pdfmetrics.registerFont(regular)
@@ -80,23 +106,126 @@ def _register() -> Fonts:
                  frozenset(bold.face.charToGlyph))
 
 
-def missing_glyphs(text: str | Iterable[str], bold: bool = False) -> list[str]:
-    """Characters of ``text`` (a string, or strings) the face cannot draw, each once, in order
-    of first appearance.  ``[]`` means everything prints."""
-    have = fonts().bold_chars if bold else fonts().regular_chars
+def rare_faces() -> tuple[tuple[str, frozenset[int]], ...]:
+    """(font name, code points) of the Hanazono fallbacks, registered on the first call in a
+    process (~0.1 s, ~30 MB): only a document with a character Noto lacks pays for them."""
+    fonts()
+    if not _rare:
+        with _lock:
+            if not _rare:
+                faces = []
+                for name, filename in RARE_FACES:
+                    font = TTFont(name, str(FONT_DIR / filename))
+                    pdfmetrics.registerFont(font)
+                    faces.append((name, frozenset(font.face.charToGlyph)))
+                _rare.append(tuple(faces))
+    return _rare[0]
+
+
+def _utf16(code: int) -> str:
+    """A code point as UTF-16BE hex: 4 digits in the BMP, a surrogate pair (8) beyond it."""
+    if code < 0x10000:
+        return "%04X" % code
+    code -= 0x10000
+    return "%04X%04X" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+
+
+def to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+    """ReportLab's ``ttfonts.makeToUnicodeCMap`` with every destination written as UTF-16BE,
+    as the PDF specification asks (9.10.3): U+20BB7 → ``<D842DFB7>``, not ``<20BB7>``.  The
+    same text as ReportLab's for characters in the BMP."""
+    cmap = [
+        "/CIDInit /ProcSet findresource begin",
+        "12 dict begin",
+        "begincmap",
+        "/CIDSystemInfo",
+        "<< /Registry (%s)" % fontname,
+        "/Ordering (%s)" % fontname,
+        "/Supplement 0",
+        ">> def",
+        "/CMapName /%s def" % fontname,
+        "/CMapType 2 def",
+        "1 begincodespacerange",
+        "<00> <%02X>" % (len(subset) - 1),
+        "endcodespacerange",
+        "%d beginbfchar" % len(subset),
+    ] + ["<%02X> <%s>" % (i, _utf16(v)) for i, v in enumerate(subset)] + [
+        "endbfchar",
+        "endcmap",
+        "CMapName currentdict /CMap defineresource pop",
+        "end",
+        "end",
+    ]
+    return "\n".join(cmap)
+
+
+def _chain(font: str) -> list[tuple[str, frozenset[int]]]:
+    """The faces tried in turn for a character of text set in ``font``."""
+    f = fonts()
+    first = [(BOLD, f.bold_chars), (REGULAR, f.regular_chars)] if font == BOLD else [
+        (REGULAR, f.regular_chars)]
+    return first + list(rare_faces())
+
+
+def _noto_has(text: str, font: str) -> bool:
+    have = fonts().bold_chars if font == BOLD else fonts().regular_chars
+    return all(ord(ch) in have or ch in _LAYOUT for ch in text)
+
+
+def runs(text: str, font: str = REGULAR) -> list[tuple[str, str]]:
+    """``text`` as (font name, piece) runs: each character in ``font`` when it has it, else
+    in the first face of the chain that does (Bold → Regular → HanaMinB → HanaMinA).
+    Whitespace stays in the run it is in.  A character no face has stays in ``font`` (it
+    would print as a box: documents check ``missing_glyphs`` first and refuse)."""
+    if _noto_has(text, font):  # nearly every text: no fallback face is even loaded
+        return [(font, text)] if text else []
+    chain = _chain(font)
+    out: list[tuple[str, str]] = []
+    current, piece = font, ""
+    for ch in text:
+        face = current if ch in _LAYOUT else next(
+            (name for name, chars in chain if ord(ch) in chars), font)
+        if face != current and piece:
+            out.append((current, piece))
+            piece = ""
+        current = face
+        piece += ch
+    if piece:
+        out.append((current, piece))
+    return out
+
+
+def missing_glyphs(text: str | Iterable[str]) -> list[str]:
+    """Characters of ``text`` (a string, or strings) that no bundled face can draw, each once,
+    in order of first appearance.  ``[]`` means everything prints."""
+    regular = fonts().regular_chars
     parts = [text] if isinstance(text, str) else text
     seen: dict[str, None] = {}
     for part in parts:
         for ch in part or "":
-            if ord(ch) not in have and ch not in _LAYOUT and ch not in seen:
+            if ord(ch) not in regular and ch not in _LAYOUT and ch not in seen:
                 seen[ch] = None
-    return list(seen)
+    if not seen:
+        return []
+    rare = rare_faces()
+    return [ch for ch in seen if not any(ord(ch) in chars for _name, chars in rare)]
+
+
+def show_chars(chars: Iterable[str]) -> str:
+    """Characters for a message, each with its code (a browser may lack the glyph too):
+    “𰀀” U+30000 “\ue000” U+E000."""
+    return " ".join(f"“{ch}” U+{ord(ch):04X}" for ch in chars)
 
 
 def face_for(text: str, bold: bool = True) -> str:
-    """The font name to draw ``text`` in: Bold when asked for and Bold has every character,
-    otherwise Regular (a rare character in bold would come out as a box)."""
-    if bold and not missing_glyphs(text, bold=True):
+    """The font name to set ``text`` in: Bold when asked for, unless Bold lacks a character
+    that Regular has (half a name in bold would look like two fonts); characters only the
+    Hanazono faces have come from them either way (``runs``)."""
+    if not bold:
+        return REGULAR
+    f = fonts()
+    if all(ord(ch) in f.bold_chars or ord(ch) not in f.regular_chars or ch in _LAYOUT
+           for ch in text):
         return BOLD
     return REGULAR
 
@@ -111,13 +240,30 @@ def cn_date(value: date | None) -> str:
 
 
 def text_width(text: str, font: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font, size)
+    """The width of ``text`` as ``draw_string`` sets it (fallback faces included)."""
+    return sum(pdfmetrics.stringWidth(piece, face, size) for face, piece in runs(text, font))
+
+
+def draw_string(canvas: Canvas, x: float, y: float, text: str, font: str, size: float,
+                align: str = "left") -> None:
+    """``text`` at (x, y), each character in a face that has it; ``align`` "left", "centre"
+    (x is the middle) or "right" (x is the right end)."""
+    pieces = runs(text, font)
+    if align != "left":
+        width = sum(pdfmetrics.stringWidth(p, f, size) for f, p in pieces)
+        x -= width / 2 if align == "centre" else width
+    obj = canvas.beginText(x, y)
+    for face, piece in pieces:
+        obj.setFont(face, size)
+        obj.textOut(piece)
+    canvas.drawText(obj)
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width``: anywhere between CJK characters, at
-    spaces between Latin words, and inside a Latin word only when it alone is too wide (a long
-    URL).  Explicit newlines are kept."""
+    """Break ``text`` into lines no wider than ``width`` by the rules of
+    ``heating.core.linebreak`` (anywhere between CJK characters but not before "，" or after
+    "（", at spaces between Latin words, inside a Latin word only when it alone is too wide,
+    e.g. a long URL).  Explicit newlines are kept."""
     lines: list[str] = []
     for paragraph in (text or "").split("\n"):
         lines.extend(_wrap_line(paragraph, font, size, width))
@@ -125,33 +271,11 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def _wrap_line(text: str, font: str, size: float, width: float) -> list[str]:
-    if pdfmetrics.stringWidth(text, font, size) <= width:
+    if text_width(text, font, size) <= width:
         return [text]
-    lines, line, word_start = [], "", -1  # word_start: where the Latin word in ``line`` began
-    for ch in text:
-        candidate = line + ch
-        if line and pdfmetrics.stringWidth(candidate, font, size) > width:
-            if ch == " ":
-                lines.append(line)
-                line, word_start = "", -1
-                continue
-            if ch.isascii() and 0 < word_start < len(line):  # carry the word over
-                lines.append(line[:word_start].rstrip())
-                line = line[word_start:] + ch
-                word_start = 0
-                continue
-            lines.append(line)
-            line, word_start = ch, (0 if ch.isascii() and ch.isalnum() else -1)
-            continue
-        if ch.isascii() and ch.isalnum():
-            if word_start < 0:
-                word_start = len(line)
-        else:
-            word_start = -1
-        line = candidate
-    if line:
-        lines.append(line)
-    return lines
+    chars = list(text)
+    widths = [text_width(ch, font, size) for ch in chars]
+    return [text[start:end].rstrip(" ") for start, end, _hard in break_lines(chars, widths, width)]
 
 
 def fit(text: str, font: str, width: float,
@@ -166,7 +290,7 @@ def fit(text: str, font: str, width: float,
             return size, lines
     kept = lines[:max_lines]
     last = kept[-1]
-    while last and pdfmetrics.stringWidth(last + "…", font, size) > width:
+    while last and text_width(last + "…", font, size) > width:
         last = last[:-1]
     return size, kept[:-1] + [last + "…"]
 
@@ -199,14 +323,53 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
+class CJKParagraph(Paragraph):
+    """A Paragraph whose CJK lines break by ``heating.core.linebreak`` (避头尾) instead of
+    ReportLab's own rules, which let a line start with "，" and know no line-end rule."""
+
+    def breakLinesCJK(self, maxWidths: Any) -> Any:  # noqa: N802, N803 (ReportLab's names)
+        if not isinstance(maxWidths, (list, tuple)):
+            maxWidths = [maxWidths]
+        if hasattr(self, "blPara") and getattr(self, "_splitpara", 0):
+            return self.blPara  # the second half of a split paragraph keeps its lines
+        style = self.style
+        units = []
+        for frag in self.frags:
+            text = frag.text if isinstance(frag.text, str) else frag.text.decode("utf8")
+            units.extend([cjkU(ch, frag, "utf8") for ch in text] if text
+                         else [cjkU("", frag, "utf8")])
+        if not any(units):  # no text at all: ReportLab's empty paragraph
+            return super().breakLinesCJK(maxWidths)
+        self.height = 0
+        _handleBulletWidth(self.bulletText, style, maxWidths)
+        auto = getattr(self, "autoLeading", getattr(style, "autoLeading", ""))
+        items = [str(u) for u in units]
+        widths = [u.width for u in units]
+        hard = {i for i, u in enumerate(units) if hasattr(u.frag, "lineBreak")}
+
+        def room(n: int) -> float:
+            return maxWidths[min(n, len(maxWidths) - 1)]
+
+        lines = []
+        for n, (start, end, hard_break) in enumerate(break_lines(items, widths, room, hard)):
+            used = sum(widths[start:end]) - trailing_space_width(items, widths, start, end)
+            lines.append(makeCJKParaLine(units[start:end], room(n), used, room(n) - used,
+                                         hard_break, auto not in ("", "off")))
+        return ParaLines(kind=1, lines=lines)
+
+
 def para(text: str | None, style: ParagraphStyle, bold: bool = False) -> Paragraph:
-    """A Paragraph of plain text: markup characters escaped, newlines kept.  ``bold`` uses
-    ``face_for`` so a rare character falls back to Regular instead of a box."""
-    # Paragraph collapses whitespace, U+3000 too; no-break spaces survive (four ≈ one em)
-    markup = escape(text or "").replace("\n", "<br/>").replace("\u3000", "\u00a0" * 4)
-    if bold:
-        markup = f'<font name="{face_for(text or "")}">{markup}</font>'
-    return Paragraph(markup, style)
+    """A Paragraph of plain text: markup characters escaped, newlines kept, every character
+    in a face that has it (``runs``), lines broken by the 避头尾 rules.  ``bold`` (or a bold
+    style) uses ``face_for``, so a character Bold lacks sets the text in Regular."""
+    text = text or ""
+    font = face_for(text, bold or style.fontName == BOLD)
+    parts = []
+    for face, piece in runs(text, font):
+        # Paragraph collapses whitespace, U+3000 too; no-break spaces survive (four ≈ one em)
+        markup = escape(piece).replace("\n", "<br/>").replace("\u3000", "\u00a0" * 4)
+        parts.append(markup if face == style.fontName else f'<font name="{face}">{markup}</font>')
+    return CJKParagraph("".join(parts), style)
 
 
 # -- canvases and page furniture -----------------------------------------------------------
@@ -267,15 +430,12 @@ def draw_title(canvas: Canvas, text: str, y: float, size: float = 24,
     """A centred bold title; ``spacing`` adds space between characters (letter-spaced titles
     are usual on Chinese certificates)."""
     font = face_for(text)
-    if not spacing:
-        canvas.setFont(font, size)
-        canvas.drawCentredString(PAGE_WIDTH / 2, y, text)
-        return
-    width = pdfmetrics.stringWidth(text, font, size) + spacing * (len(text) - 1)
+    width = text_width(text, font, size) + spacing * (len(text) - 1)
     obj = canvas.beginText(PAGE_WIDTH / 2 - width / 2, y)
-    obj.setFont(font, size)
     obj.setCharSpace(spacing)
-    obj.textOut(text)
+    for face, piece in runs(text, font):
+        obj.setFont(face, size)
+        obj.textOut(piece)
     obj.setCharSpace(0)  # the text state outlives the text object
     canvas.drawText(obj)
 
