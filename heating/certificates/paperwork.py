@@ -152,6 +152,7 @@ def acceptance_data(hh: Household, inspection: Any, thumbnails: Iterable[tuple[s
     inspectors = [inspection.inspector.display_name] + [
         n.strip() for n in (inspection.other_inspectors or "").replace("，", ",")
         .replace("、", ",").split(",") if n.strip()]
+    passed = inspection.result == "pass"
     return AcceptanceRecordData(
         record_no=f"{hh.id}-{inspection.id}", head_name=printed_name(hh), id_masked=hh.id_masked,
         township=hh.township.name, village=hh.village.name, group_name=hh.group_name,
@@ -164,9 +165,9 @@ def acceptance_data(hh: Household, inspection: Any, thumbnails: Iterable[tuple[s
         inspection_date=local_date(inspection.inspected_at), inspectors=tuple(inspectors),
         checklist=tuple(items),
         photos=tuple(Photo(CN_PHOTO.get(kind, kind), data) for kind, data in thumbnails),
-        passed=inspection.result == "pass",
-        reasons=tuple(line.strip() for line in (inspection.reasons or "").splitlines()
-                      if line.strip()),
+        passed=passed, remark=(inspection.reasons or "").strip() if passed else "",
+        reasons=() if passed else tuple(line.strip() for line in
+                                        (inspection.reasons or "").splitlines() if line.strip()),
         print_name_used=bool(hh.print_name), case_no=str(hh.id))
 
 

@@ -220,7 +220,10 @@ class AcceptanceRecordData:
     checklist: Sequence[CheckItem] = ()
     photos: Sequence[Photo] = ()
     passed: bool | None = None  #: None: no conclusion yet (a blank form to fill on site)
+    #: why it failed, one problem a line: printed under 问题及整改要求
     reasons: Sequence[str] = ()
+    #: what the inspector noted on a pass: printed under 备注 (a pass asks for no rework)
+    remark: str = ""
     #: ``head_name`` is the case's print spelling (印刷用名): a note says so
     print_name_used: bool = False
     case_no: str = field(default="", metadata=NOT_PRINTED)  #: names the case in a refusal
@@ -327,15 +330,20 @@ def _photos(photos: Sequence[Photo]) -> Flowable:
 
 
 def _conclusion(d: AcceptanceRecordData) -> Flowable:
+    """The result, then what goes with it: a failure's problems to put right (numbered), or a
+    pass's remark under 备注; a blank form leaves room to write either by hand."""
     s = styles()
     marks = {True: "■ 合格　　□ 不合格", False: "□ 合格　　■ 不合格", None: "□ 合格　　□ 不合格"}
-    reasons = "\n".join(f"{i}. {r}" for i, r in enumerate(d.reasons, 1)) or (
-        "无" if d.passed else "")
-    written: list[Flowable] = [para(reasons, s["cell"])]
-    if not reasons:  # room to write by hand
+    if d.passed:
+        heading, text = "备　　注", d.remark.strip() or "无"
+    else:
+        heading = "问题及整改要求"
+        text = "\n".join(f"{i}. {r}" for i, r in enumerate(d.reasons, 1))
+    written: list[Flowable] = [para(text, s["cell"])]
+    if not text:  # room to write by hand
         written.append(Spacer(1, 36))
     body = [[para("验收结论", s["label_center"]), para(marks[d.passed], s["cell"])],
-            [para("问题及整改要求", s["label_center"]), written]]
+            [para(heading, s["label_center"]), written]]
     table = Table(body, colWidths=[82, WIDTH - 82])
     table.setStyle(TableStyle(GRID + [("BACKGROUND", (0, 0), (0, -1), LABEL_FILL)]))
     return table

@@ -261,6 +261,17 @@ def test_acceptance_record_of_a_failure_lists_the_reasons():
     assert "■ 不合格" in text and "1. 燃煤炉具未拆除" in text and "2. 专用断路器未安装" in text
 
 
+def test_a_passed_record_prints_the_remark_under_its_own_heading():
+    text = text_of(render_acceptance_record(acceptance(
+        passed=True, remark="户主要求下月回访一次")).pdf)
+    conclusion = " ".join(text[text.index("四、验收结论"):].split())
+    assert conclusion.startswith("四、验收结论 验收结论 ■ 合格 □ 不合格 备 注 户主要求下月回访一次")
+    assert "问题及整改要求" not in text  # a pass asks for no rework
+    failed = text_of(render_acceptance_record(acceptance(
+        passed=False, reasons=("燃煤炉具未拆除",))).pdf)
+    assert "问题及整改要求" in failed and "1. 燃煤炉具未拆除" in failed
+
+
 def test_acceptance_record_survives_a_damaged_photo_and_empty_fields():
     minimal = AcceptanceRecordData(record_no="1", head_name="张三", id_masked="",
                                    township="", village="",

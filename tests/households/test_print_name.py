@@ -194,6 +194,8 @@ def test_certificate_and_acceptance_record_refused_then_printed(client, world, r
     assert record.status_code == 200
     text = text_of(record.data)
     assert SPELLED in text and NOTE in text
+    # item 13: a pass prints the inspector's remark under 备注, not as rework to do
+    assert "备注户主要求下月回访" in text and "问题及整改要求" not in text
 
 
 def test_batch_print_names_every_case_at_fault(client, world, reviewer):
