@@ -7,6 +7,8 @@ uses (a one-page certificate is ~50 KB).  Rare name characters (生僻字) Noto 
 Extension B–F and the compatibility ideographs, come from subsets of Hanazono Mincho, chosen
 per character.
 
+Faces (``heating.core.typefaces``, re-exported here):
+
 - ``fonts()`` registers the two Noto faces once per process (~0.2 s), on first use, not at
   import; the Hanazono faces (``RARE_FACES``) are registered only when a text needs one.
 - ``runs(text, font)`` cuts text into runs of one face each (Bold → Regular → HanaMinB →
@@ -19,6 +21,9 @@ per character.
 - ToUnicode: ReportLab 5.1 writes the text-layer entry of a character beyond the BMP as one
   5-digit number (``<2C317>``), which readers drop; ``to_unicode_cmap`` writes UTF-16BE
   surrogate pairs (``<D870DF17>``) and is installed once, where the fonts are registered.
+
+Documents:
+
 - Lines break by the rules of ``heating.core.linebreak`` (避头尾: no line starts with "，"),
   in paragraphs (``CJKParagraph``) and on canvases (``wrap``) alike.
 - ``new_canvas`` makes canvases with ``invariant=1``: the same data gives the same bytes.
@@ -28,21 +33,16 @@ per character.
 from __future__ import annotations
 
 import functools
-import threading
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, Any, Iterable
 from xml.sax.saxutils import escape
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
-from reportlab import rl_config
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics, ttfonts
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 from reportlab.platypus.paragraph import (
@@ -53,181 +53,23 @@ from reportlab.platypus.paragraph import (
 )
 
 from heating.core.linebreak import break_lines, trailing_space_width
+from heating.core.typefaces import (  # noqa: F401 (re-exported: documents import from here)
+    BOLD,
+    FONT_DIR,
+    RARE_FACES,
+    REGULAR,
+    REPORTLAB_TO_UNICODE_CMAP,
+    Fonts,
+    face_for,
+    fonts,
+    missing_glyphs,
+    rare_faces,
+    runs,
+    show_chars,
+    to_unicode_cmap,
+)
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-REGULAR = "NotoSansSC"
-BOLD = "NotoSansSC-Bold"
-#: ReportLab's own ToUnicode writer, before ``_register`` replaces it (tests compare the two)
-REPORTLAB_TO_UNICODE_CMAP = ttfonts.makeToUnicodeCMap
-#: the fallbacks after Noto Regular, in order: (font name, file); see fonts/README.md
-RARE_FACES = (("HanaMinB", "HanaMinB-Rare.ttf"),  # CJK Extension B–F
-              ("HanaMinA", "HanaMinA-Rare.ttf"))  # compatibility ideographs, their supplement
 PAGE_WIDTH, PAGE_HEIGHT = A4
-#: whitespace is never "missing": a line break or tab is layout, not a glyph
-_LAYOUT = frozenset("\n\r\t\u00a0\u3000 ")
-
-
-@dataclass(frozen=True)
-class Fonts:
-    regular: TTFont
-    bold: TTFont
-    #: code points each face maps (its cmap)
-    regular_chars: frozenset[int]
-    bold_chars: frozenset[int]
-
-
-_lock = threading.Lock()
-_fonts: list[Fonts] = []  # filled once by fonts()
-_rare: list[tuple[tuple[str, frozenset[int]], ...]] = []  # filled once by rare_faces()
-
-
-def fonts() -> Fonts:
-    """The registered faces; the first call in a process parses the files (~0.2 s)."""
-    if not _fonts:
-        with _lock:
-            if not _fonts:
-                _fonts.append(_register())
-    return _fonts[0]
-
-
-def _register() -> Fonts:
-    # Process-wide ReportLab setting, made once with the fonts: compressed streams stay
-    # binary (ASCII85 makes a certificate run 20 % larger; every PDF reader takes binary).
-    rl_config.useA85 = 0
-    ttfonts.makeToUnicodeCMap = to_unicode_cmap
-    regular = TTFont(REGULAR, str(FONT_DIR / "NotoSansSC-Regular.ttf"))
-    bold = TTFont(BOLD, str(FONT_DIR / "NotoSansSC-Bold.ttf"))
-    pdfmetrics.registerFont(regular)
-    pdfmetrics.registerFont(bold)
-    # <b> in a Paragraph picks the bold face; there is no italic CJK face
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR,
-                                  boldItalic=BOLD)
-    return Fonts(regular, bold, frozenset(regular.face.charToGlyph),
-                 frozenset(bold.face.charToGlyph))
-
-
-def rare_faces() -> tuple[tuple[str, frozenset[int]], ...]:
-    """(font name, code points) of the Hanazono fallbacks, registered on the first call in a
-    process (~0.1 s, ~30 MB): only a document with a character Noto lacks pays for them."""
-    fonts()
-    if not _rare:
-        with _lock:
-            if not _rare:
-                faces = []
-                for name, filename in RARE_FACES:
-                    font = TTFont(name, str(FONT_DIR / filename))
-                    pdfmetrics.registerFont(font)
-                    faces.append((name, frozenset(font.face.charToGlyph)))
-                _rare.append(tuple(faces))
-    return _rare[0]
-
-
-def _utf16(code: int) -> str:
-    """A code point as UTF-16BE hex: 4 digits in the BMP, a surrogate pair (8) beyond it."""
-    if code < 0x10000:
-        return "%04X" % code
-    code -= 0x10000
-    return "%04X%04X" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
-
-
-def to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
-    """ReportLab's ``ttfonts.makeToUnicodeCMap`` with every destination written as UTF-16BE,
-    as the PDF specification asks (9.10.3): U+20BB7 → ``<D842DFB7>``, not ``<20BB7>``.  The
-    same text as ReportLab's for characters in the BMP."""
-    cmap = [
-        "/CIDInit /ProcSet findresource begin",
-        "12 dict begin",
-        "begincmap",
-        "/CIDSystemInfo",
-        "<< /Registry (%s)" % fontname,
-        "/Ordering (%s)" % fontname,
-        "/Supplement 0",
-        ">> def",
-        "/CMapName /%s def" % fontname,
-        "/CMapType 2 def",
-        "1 begincodespacerange",
-        "<00> <%02X>" % (len(subset) - 1),
-        "endcodespacerange",
-        "%d beginbfchar" % len(subset),
-    ] + ["<%02X> <%s>" % (i, _utf16(v)) for i, v in enumerate(subset)] + [
-        "endbfchar",
-        "endcmap",
-        "CMapName currentdict /CMap defineresource pop",
-        "end",
-        "end",
-    ]
-    return "\n".join(cmap)
-
-
-def _chain(font: str) -> list[tuple[str, frozenset[int]]]:
-    """The faces tried in turn for a character of text set in ``font``."""
-    f = fonts()
-    first = [(BOLD, f.bold_chars), (REGULAR, f.regular_chars)] if font == BOLD else [
-        (REGULAR, f.regular_chars)]
-    return first + list(rare_faces())
-
-
-def _noto_has(text: str, font: str) -> bool:
-    have = fonts().bold_chars if font == BOLD else fonts().regular_chars
-    return all(ord(ch) in have or ch in _LAYOUT for ch in text)
-
-
-def runs(text: str, font: str = REGULAR) -> list[tuple[str, str]]:
-    """``text`` as (font name, piece) runs: each character in ``font`` when it has it, else
-    in the first face of the chain that does (Bold → Regular → HanaMinB → HanaMinA).
-    Whitespace stays in the run it is in.  A character no face has stays in ``font`` (it
-    would print as a box: documents check ``missing_glyphs`` first and refuse)."""
-    if _noto_has(text, font):  # nearly every text: no fallback face is even loaded
-        return [(font, text)] if text else []
-    chain = _chain(font)
-    out: list[tuple[str, str]] = []
-    current, piece = font, ""
-    for ch in text:
-        face = current if ch in _LAYOUT else next(
-            (name for name, chars in chain if ord(ch) in chars), font)
-        if face != current and piece:
-            out.append((current, piece))
-            piece = ""
-        current = face
-        piece += ch
-    if piece:
-        out.append((current, piece))
-    return out
-
-
-def missing_glyphs(text: str | Iterable[str]) -> list[str]:
-    """Characters of ``text`` (a string, or strings) that no bundled face can draw, each once,
-    in order of first appearance.  ``[]`` means everything prints."""
-    regular = fonts().regular_chars
-    parts = [text] if isinstance(text, str) else text
-    seen: dict[str, None] = {}
-    for part in parts:
-        for ch in part or "":
-            if ord(ch) not in regular and ch not in _LAYOUT and ch not in seen:
-                seen[ch] = None
-    if not seen:
-        return []
-    rare = rare_faces()
-    return [ch for ch in seen if not any(ord(ch) in chars for _name, chars in rare)]
-
-
-def show_chars(chars: Iterable[str]) -> str:
-    """Characters for a message, each with its code (a browser may lack the glyph too):
-    “𰀀” U+30000 “\ue000” U+E000."""
-    return " ".join(f"“{ch}” U+{ord(ch):04X}" for ch in chars)
-
-
-def face_for(text: str, bold: bool = True) -> str:
-    """The font name to set ``text`` in: Bold when asked for, unless Bold lacks a character
-    that Regular has (half a name in bold would look like two fonts); characters only the
-    Hanazono faces have come from them either way (``runs``)."""
-    if not bold:
-        return REGULAR
-    f = fonts()
-    if all(ord(ch) in f.bold_chars or ord(ch) not in f.regular_chars or ch in _LAYOUT
-           for ch in text):
-        return BOLD
-    return REGULAR
 
 
 # -- text helpers -------------------------------------------------------------------------
