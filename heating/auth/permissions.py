@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "household.edit": frozenset({"clerk"}),  # only in CLERK_EDIT_STATES
     "household.correct": frozenset({"reviewer"}),  # only in CORRECTION_STATES, with a reason
     "household.holder_exception": frozenset({"county"}),
+    # the print spelling (印刷用名) documents print for a name no bundled font can print
+    "household.print_name": frozenset({"reviewer", "county"}),
     # full numbers shown without asking (DOMAIN.md's table)
     "household.full_id": frozenset({"clerk"}),
     "household.full_bank": frozenset({"clerk"}),

@@ -1,6 +1,10 @@
 """From case data to the renderer: what a certificate shows (frozen at issue as JSON), the
 data classes of ``heating.certificates.render`` filled from it and from the case, and where
-issued PDFs are kept.  PDF wording is literal Chinese; screens use the Babel catalog."""
+issued PDFs are kept.  PDF wording is literal Chinese; screens use the Babel catalog.
+
+Where a case has a print spelling (印刷用名, ``Household.print_name``), every document prints
+it for the head's name (and for an account holder who is the head), with a note that the
+registered name differs."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -42,6 +46,16 @@ CN_CHECK = {
     "head_confirmed": "户主现场确认",
 }
 CN_PHOTO = {"device_with_head": "设备与户主合影", "stove_site": "原燃煤炉具拆除现场"}
+
+
+def printed_name(hh: Household) -> str:
+    """The head's name as documents print it: the print spelling when there is one."""
+    return hh.print_name or hh.head_name
+
+
+def _printed_holder(hh: Household) -> str:
+    holder = hh.account_holder or ""
+    return printed_name(hh) if hh.print_name and holder.strip() == hh.head_name.strip() else holder
 
 
 def local_date(dt: datetime) -> date:
@@ -90,10 +104,14 @@ def certificate_content(hh: Household, inspection: Any, installation: Any, seria
     }
 
 
-def certificate_data(content: dict[str, Any], token: str, url: str) -> CertificateData:
+def certificate_data(content: dict[str, Any], token: str, url: str, case_no: str = "",
+                     print_name: str | None = None) -> CertificateData:
+    """The certificate as it prints now: the frozen content, with the case's print spelling
+    (``print_name``, read from the case: the frozen content keeps the registered name) for
+    the head's name when there is one."""
     return CertificateData(
         serial=content["serial"], issue_date=date.fromisoformat(content["issued_on"]),
-        household_name=content["head_name"], id_masked=content["id_masked"],
+        household_name=print_name or content["head_name"], id_masked=content["id_masked"],
         township=content["township_name"], village=content["village_name"],
         group_name=content["group_name"], house_no=content["house_no"],
         conversion_type=content["conversion_type_label"],
@@ -101,7 +119,8 @@ def certificate_data(content: dict[str, Any], token: str, url: str) -> Certifica
         model=content["model"], factory_serial=content["factory_serial"],
         inspection_date=date.fromisoformat(content["inspected_on"]),
         inspectors=tuple(content["inspectors"]), verify_url=url, token=token,
-        county=content["county_name"], issuer=content["issuer"])
+        county=content["county_name"], issuer=content["issuer"],
+        print_name_used=bool(print_name), case_no=case_no)
 
 
 def application_data(hh: Household, *, phone: str, printed_on: date | None = None
@@ -110,15 +129,15 @@ def application_data(hh: Household, *, phone: str, printed_on: date | None = Non
     reader may see it)."""
     county = _county(hh)
     return ApplicationFormData(
-        case_no=str(hh.id), programme_year=hh.programme_year, head_name=hh.head_name,
+        case_no=str(hh.id), programme_year=hh.programme_year, head_name=printed_name(hh),
         id_masked=hh.id_masked, township=hh.township.name, village=hh.village.name,
         county=county.name if county else "", phone=phone, group_name=hh.group_name,
         house_no=hh.house_no, residents=hh.residents, heated_area=hh.heated_area,
         previous_heating=CN_PREVIOUS.get(hh.previous_heating, ""), coal_stoves=hh.coal_stoves,
         low_income=hh.low_income, conversion_type=CN_CONVERSION[hh.conversion_type],
         device_kind=CN_DEVICE[hh.device_kind], bank_name=hh.bank_name or "",
-        bank_masked=hh.bank_masked, account_holder=hh.account_holder or "",
-        printed_on=printed_on or local_today())
+        bank_masked=hh.bank_masked, account_holder=_printed_holder(hh),
+        printed_on=printed_on or local_today(), print_name_used=bool(hh.print_name))
 
 
 def acceptance_data(hh: Household, inspection: Any, thumbnails: Iterable[tuple[str, bytes]]
@@ -133,8 +152,9 @@ def acceptance_data(hh: Household, inspection: Any, thumbnails: Iterable[tuple[s
     inspectors = [inspection.inspector.display_name] + [
         n.strip() for n in (inspection.other_inspectors or "").replace("，", ",")
         .replace("、", ",").split(",") if n.strip()]
+    passed = inspection.result == "pass"
     return AcceptanceRecordData(
-        record_no=f"{hh.id}-{inspection.id}", head_name=hh.head_name, id_masked=hh.id_masked,
+        record_no=f"{hh.id}-{inspection.id}", head_name=printed_name(hh), id_masked=hh.id_masked,
         township=hh.township.name, village=hh.village.name, group_name=hh.group_name,
         house_no=hh.house_no, conversion_type=CN_CONVERSION[inspection.conversion_type],
         device_kind=CN_DEVICE.get(snap.get("device_kind"), ""), brand=snap.get("brand", ""),
@@ -145,9 +165,10 @@ def acceptance_data(hh: Household, inspection: Any, thumbnails: Iterable[tuple[s
         inspection_date=local_date(inspection.inspected_at), inspectors=tuple(inspectors),
         checklist=tuple(items),
         photos=tuple(Photo(CN_PHOTO.get(kind, kind), data) for kind, data in thumbnails),
-        passed=inspection.result == "pass",
-        reasons=tuple(line.strip() for line in (inspection.reasons or "").splitlines()
-                      if line.strip()))
+        passed=passed, remark=(inspection.reasons or "").strip() if passed else "",
+        reasons=() if passed else tuple(line.strip() for line in
+                                        (inspection.reasons or "").splitlines() if line.strip()),
+        print_name_used=bool(hh.print_name), case_no=str(hh.id))
 
 
 def store_pdf(data: bytes, folder: str, stem: str) -> str:

@@ -1,7 +1,8 @@
 """The acceptance certificate (清洁取暖改造验收合格证明) as PDF bytes, one or many in one file.
 
-Pure: a ``CertificateData`` in, a ``Rendered`` (PDF bytes and the characters the font could
-not draw) out; the same data gives the same bytes.  The page is drawn with plain canvas calls
+Pure: a ``CertificateData`` in, a ``Rendered`` (PDF bytes) out; the same data gives the same
+bytes.  A certificate holding a character no bundled font has is not made: the renderer
+raises ``UnprintableError`` naming the case and the character.  The page is drawn with plain canvas calls
 (no platypus), which keeps a 1,000-page print run within seconds; the layout is fixed, and a
 value too long for its cell is set smaller and on two lines.  Labels are literal Chinese: this
 is an official document, not a translated screen.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Sequence
 
@@ -27,7 +28,15 @@ from heating.certificates.render_forms import (
     render_acceptance_record,
     render_application_form,
 )
-from heating.certificates.rendered import Rendered, printed_texts
+from heating.certificates.rendered import (
+    NOT_PRINTED,
+    PRINT_NAME_NOTE,
+    Rendered,
+    Unprintable,
+    UnprintableError,
+    check_printable,
+    printed_texts,
+)
 from heating.core.masking import mask_id
 from heating.core.pdf import (
     BOLD,
@@ -35,18 +44,19 @@ from heating.core.pdf import (
     PAGE_WIDTH,
     REGULAR,
     cn_date,
+    draw_string,
     draw_title,
     face_for,
     fit,
-    missing_glyphs,
     new_canvas,
     qr_path,
     wrap,
 )
 
 __all__ = ["AcceptanceRecordData", "ApplicationFormData", "CertificateData", "CheckItem",
-           "Photo", "Rendered", "house_number_key", "render_acceptance_record",
-           "render_application_form", "render_certificate", "render_certificates"]
+           "Photo", "Rendered", "Unprintable", "UnprintableError", "house_number_key",
+           "render_acceptance_record", "render_application_form", "render_certificate",
+           "render_certificates"]
 
 TITLE = "清洁取暖改造验收合格证明"
 
@@ -78,6 +88,9 @@ class CertificateData:
     token: str = ""
     county: str = ""  #: in the PDF's subject line
     issuer: str = ""  #: the issuing office, printed at the foot; the PDF's author
+    #: ``household_name`` is the case's print spelling (印刷用名): a note says so
+    print_name_used: bool = False
+    case_no: str = field(default="", metadata=NOT_PRINTED)  #: names the case in a refusal
 
 
 def render_certificate(data: CertificateData) -> Rendered:
@@ -90,17 +103,16 @@ def render_certificates(items: Iterable[CertificateData]) -> Rendered:
     items = list(items)
     if not items:
         raise ValueError("no certificates to render")
+    check_printable((d.case_no, d.household_name, printed_texts(d)) for d in items)
     out = io.BytesIO()
     first = items[0]
     canvas = new_canvas(out, title=TITLE, subject=f"{first.county}{first.township}"
                         f"{first.village}　{len(items)}份", author=first.issuer)
-    missing: dict[str, None] = {}
     for data in items:
-        missing.update(dict.fromkeys(missing_glyphs(printed_texts(data))))
         draw_certificate(canvas, data)
         canvas.showPage()
     canvas.save()
-    return Rendered(out.getvalue(), tuple(missing))
+    return Rendered(out.getvalue())
 
 
 # -- natural order of house numbers --------------------------------------------------------
@@ -180,12 +192,13 @@ def _rows(d: CertificateData) -> list[tuple[str, list[Row]]]:
 def draw_certificate(canvas: Canvas, d: CertificateData) -> None:
     """Draw one certificate on the canvas's current page."""
     _frame(canvas)
-    canvas.setFont(REGULAR, 10)
-    canvas.drawRightString(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 62, f"编号：{d.serial}")
+    draw_string(canvas, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 62, f"编号：{d.serial}", REGULAR, 10,
+                "right")
     draw_title(canvas, TITLE, PAGE_HEIGHT - 122, size=26, spacing=3)
-    canvas.setFont(REGULAR, 12)
-    canvas.drawString(MARGIN + 24, PAGE_HEIGHT - 166, INTRO)
+    draw_string(canvas, MARGIN + 24, PAGE_HEIGHT - 166, INTRO, REGULAR, 12)
     bottom = _table(canvas, _rows(d), TABLE_TOP)
+    if d.print_name_used:
+        draw_string(canvas, MARGIN + 2, bottom - 15, PRINT_NAME_NOTE, REGULAR, 8.5)
     _signatures(canvas, d, bottom - 26)
     _verification(canvas, d)
     _foot(canvas, d)
@@ -233,18 +246,17 @@ def _vertical(canvas: Canvas, text: str, cx: float, cy: float, height: float) ->
     """Characters stacked top to bottom, centred on (cx, cy), within ``height``."""
     size = 11
     pitch = min(16.0, (height - 8) / len(text))
-    canvas.setFont(BOLD, size)
     first = cy + pitch * (len(text) - 1) / 2 - size * 0.35
     for i, ch in enumerate(text):
-        canvas.drawCentredString(cx, first - i * pitch, ch)
+        draw_string(canvas, cx, first - i * pitch, ch, BOLD, size, "centre")
 
 
 def _label(canvas: Canvas, text: str, left: float, right: float, y: float) -> None:
     canvas.setFillGray(0.96)
     canvas.rect(left, y, right - left, ROW, stroke=1, fill=1)
     canvas.setFillGray(0)
-    canvas.setFont(BOLD, 10.5)
-    canvas.drawCentredString((left + right) / 2, y + ROW / 2 - 3.7, text)
+    draw_string(canvas, (left + right) / 2, y + ROW / 2 - 3.7, text, face_for(text), 10.5,
+                "centre")
 
 
 def _value(canvas: Canvas, text: str, left: float, right: float, y: float) -> None:
@@ -253,9 +265,8 @@ def _value(canvas: Canvas, text: str, left: float, right: float, y: float) -> No
     size, lines = fit(text, REGULAR, right - left - 14, VALUE_STEPS)
     leading = size * 1.2
     baseline = y + ROW / 2 + (len(lines) - 1) * leading / 2 - size * 0.35
-    canvas.setFont(REGULAR, size)
     for i, line in enumerate(lines):
-        canvas.drawString(left + 7, baseline - i * leading, line)
+        draw_string(canvas, left + 7, baseline - i * leading, line, REGULAR, size)
 
 
 def _signatures(canvas: Canvas, d: CertificateData, top: float) -> None:
@@ -268,10 +279,8 @@ def _signatures(canvas: Canvas, d: CertificateData, top: float) -> None:
                                        (seal, f"发证日期：{cn_date(d.issue_date)}"))):
         left = MARGIN + i * (width + gap)
         canvas.rect(left, top - height, width, height)
-        canvas.setFont(face_for(label), 10.5)
-        canvas.drawString(left + 10, top - 20, label)
-        canvas.setFont(REGULAR, 10.5)
-        canvas.drawRightString(left + width - 12, top - height + 14, foot)
+        draw_string(canvas, left + 10, top - 20, label, face_for(label), 10.5)
+        draw_string(canvas, left + width - 12, top - height + 14, foot, REGULAR, 10.5, "right")
 
 
 QR_SIZE = 96.0
@@ -285,20 +294,16 @@ def _verification(canvas: Canvas, d: CertificateData) -> None:
     left = x + QR_SIZE + 16
     width = PAGE_WIDTH - MARGIN - left
     line_y = y + QR_SIZE - 10
-    canvas.setFont(BOLD, 10.5)
-    canvas.drawString(left, line_y, "真伪核验")
-    canvas.setFont(REGULAR, 8.5)
+    draw_string(canvas, left, line_y, "真伪核验", BOLD, 10.5)
     line_y -= 16
     for line in wrap("扫描左侧二维码，或在浏览器中打开下列网址，核对证明内容：", REGULAR, 8.5, width):
-        canvas.drawString(left, line_y, line)
+        draw_string(canvas, left, line_y, line, REGULAR, 8.5)
         line_y -= 12
-    canvas.setFont(REGULAR, 8)
     for line in wrap(d.verify_url, REGULAR, 8, width):
-        canvas.drawString(left, line_y, line)
+        draw_string(canvas, left, line_y, line, REGULAR, 8)
         line_y -= 11
-    canvas.setFont(REGULAR, 8.5)
     for line in wrap(f"核验码：{d.token}", REGULAR, 8.5, width):
-        canvas.drawString(left, line_y - 2, line)
+        draw_string(canvas, left, line_y - 2, line, REGULAR, 8.5)
         line_y -= 12
 
 
@@ -306,7 +311,6 @@ def _foot(canvas: Canvas, d: CertificateData) -> None:
     note = "本证明一户一证，涂改无效"
     if d.issuer:
         note = f"{d.issuer}制　·　{note}"
-    canvas.setFont(REGULAR, 8)
     canvas.setFillGray(0.3)
-    canvas.drawCentredString(PAGE_WIDTH / 2, 48, note)
+    draw_string(canvas, PAGE_WIDTH / 2, 48, note, REGULAR, 8, "centre")
     canvas.setFillGray(0)

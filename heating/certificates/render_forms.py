@@ -1,15 +1,16 @@
 """The printed paperwork of a case: the application form (申请表) and the acceptance record
 (验收单), as PDF bytes.
 
-Pure, like ``render``: plain data in, ``Rendered`` out, the same data giving the same bytes.
-These are flowing documents (a long reason or many photos add a page), so they use platypus
-tables; page numbers come from ``NumberedCanvas``.  Values are set in the Regular face, which
-covers every CJK character the font has; labels are literal Chinese.
+Pure, like ``render``: plain data in, ``Rendered`` out, the same data giving the same bytes;
+a character no bundled font has stops the document (``UnprintableError``).  These are flowing
+documents (a long reason or many photos add a page), so they use platypus tables; page
+numbers come from ``NumberedCanvas``.  Values are set in the Regular face, rare characters in
+the Hanazono fallbacks (``heating.core.pdf.para``); labels are literal Chinese.
 """
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Sequence
@@ -19,9 +20,15 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from heating.certificates.rendered import Rendered, printed_texts
+from heating.certificates.rendered import (
+    NOT_PRINTED,
+    PRINT_NAME_NOTE,
+    Rendered,
+    check_printable,
+    printed_texts,
+)
 from heating.core.masking import mask_id
-from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, missing_glyphs, para, styles
+from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
 
 MARGIN = 20 * mm
 WIDTH = 595.28 - 2 * MARGIN  # A4 inside the margins
@@ -44,14 +51,15 @@ def _area(value: Decimal | str | None) -> str:
     return "" if value in (None, "") else f"{value} m²"
 
 
-def _build(story: list[Flowable], title: str, data: Any) -> Rendered:
+def _build(story: list[Flowable], title: str, data: Any, case_no: str) -> Rendered:
+    check_printable([(case_no, data.head_name, printed_texts(data))])
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=(595.28, 841.89), leftMargin=MARGIN,
                             rightMargin=MARGIN, topMargin=15 * mm, bottomMargin=16 * mm,
                             title=title, creator="heating", producer="heating",
                             invariant=1)
     doc.build(story, canvasmaker=NumberedCanvas)
-    return Rendered(out.getvalue(), tuple(missing_glyphs(printed_texts(data))))
+    return Rendered(out.getvalue())
 
 
 def _heading(title: str, left: str, right: str) -> list[Flowable]:
@@ -124,6 +132,8 @@ class ApplicationFormData:
     bank_masked: str = ""
     account_holder: str = ""
     printed_on: date | None = None
+    #: ``head_name`` is the case's print spelling (印刷用名): a note says so
+    print_name_used: bool = False
 
 
 APPLICATION_TITLE = "清洁取暖“双替代”改造申请表"
@@ -161,9 +171,11 @@ def render_application_form(d: ApplicationFormData) -> Rendered:
         Spacer(1, 8),
         para("附件：户主身份证复印件、户口簿复印件、银行卡（社保卡）复印件。", s["small"]),
     ]
+    if d.print_name_used:
+        story.append(para(PRINT_NAME_NOTE, s["small"]))
     if d.printed_on:
         story.append(para(f"打印日期：{cn_date(d.printed_on)}", s["small"]))
-    return _build(story, APPLICATION_TITLE, d)
+    return _build(story, APPLICATION_TITLE, d, d.case_no)
 
 
 def _section(text: str) -> Flowable:
@@ -208,7 +220,13 @@ class AcceptanceRecordData:
     checklist: Sequence[CheckItem] = ()
     photos: Sequence[Photo] = ()
     passed: bool | None = None  #: None: no conclusion yet (a blank form to fill on site)
+    #: why it failed, one problem a line: printed under 问题及整改要求
     reasons: Sequence[str] = ()
+    #: what the inspector noted on a pass: printed under 备注 (a pass asks for no rework)
+    remark: str = ""
+    #: ``head_name`` is the case's print spelling (印刷用名): a note says so
+    print_name_used: bool = False
+    case_no: str = field(default="", metadata=NOT_PRINTED)  #: names the case in a refusal
 
 
 RECORD_TITLE = "清洁取暖改造验收单"
@@ -241,7 +259,9 @@ def render_acceptance_record(d: AcceptanceRecordData) -> Rendered:
                                     f"户主签字（按手印）：＿＿＿＿＿＿＿＿　　日期：{BLANK_DATE}"],
                        height=48),
     ]
-    return _build(story, RECORD_TITLE, d)
+    if d.print_name_used:
+        story += [Spacer(1, 6), para(PRINT_NAME_NOTE, styles()["small"])]
+    return _build(story, RECORD_TITLE, d, d.case_no or d.record_no.split("-")[0])
 
 
 def _mark(ok: bool | None) -> str:
@@ -310,15 +330,20 @@ def _photos(photos: Sequence[Photo]) -> Flowable:
 
 
 def _conclusion(d: AcceptanceRecordData) -> Flowable:
+    """The result, then what goes with it: a failure's problems to put right (numbered), or a
+    pass's remark under 备注; a blank form leaves room to write either by hand."""
     s = styles()
     marks = {True: "■ 合格　　□ 不合格", False: "□ 合格　　■ 不合格", None: "□ 合格　　□ 不合格"}
-    reasons = "\n".join(f"{i}. {r}" for i, r in enumerate(d.reasons, 1)) or (
-        "无" if d.passed else "")
-    written: list[Flowable] = [para(reasons, s["cell"])]
-    if not reasons:  # room to write by hand
+    if d.passed:
+        heading, text = "备　　注", d.remark.strip() or "无"
+    else:
+        heading = "问题及整改要求"
+        text = "\n".join(f"{i}. {r}" for i, r in enumerate(d.reasons, 1))
+    written: list[Flowable] = [para(text, s["cell"])]
+    if not text:  # room to write by hand
         written.append(Spacer(1, 36))
     body = [[para("验收结论", s["label_center"]), para(marks[d.passed], s["cell"])],
-            [para("问题及整改要求", s["label_center"]), written]]
+            [para(heading, s["label_center"]), written]]
     table = Table(body, colWidths=[82, WIDTH - 82])
     table.setStyle(TableStyle(GRID + [("BACKGROUND", (0, 0), (0, -1), LABEL_FILL)]))
     return table

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +21,11 @@ from heating.audit.services import record
 from heating.auth import permissions
 from heating.certificates import paperwork, render
 from heating.certificates.models import Certificate, CertificateCounter
+from heating.certificates.rendered import UnprintableError
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_name
+from heating.core.pdf import show_chars
 from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
@@ -130,8 +133,10 @@ def pdf_bytes(cert: Certificate, actor: Any) -> bytes:
     conditional UPDATE lets one win and the other serves the winner's bytes."""
     if not needs_render(cert):
         return _read_stored(cert)
+    print_name = cert.household.print_name
     rendered = render.render_certificate(paperwork.certificate_data(
-        cert.content, token(cert.serial), verify_url(cert.serial)))
+        cert.content, token(cert.serial), verify_url(cert.serial), str(cert.household_id),
+        print_name))
     relative = paperwork.store_pdf(rendered.pdf, f"certificates/{cert.county_code}/{cert.year}",
                                    cert.serial)
     digest = hashlib.sha256(rendered.pdf).hexdigest()
@@ -143,7 +148,7 @@ def pdf_bytes(cert: Certificate, actor: Any) -> bytes:
     if stored.rowcount == 0:  # someone else stored it first
         return _read_stored(cert)
     record("certificate.rendered", "certificate", cert.id, actor=actor, summary=cert.serial,
-           after={"sha256": digest[:16], "missing_glyphs": "".join(rendered.missing)})
+           after={"sha256": digest[:16], "print_name": print_name})
     return rendered.pdf
 
 
@@ -254,14 +259,20 @@ def village_certificates(village_id: int, ids: list[int] | None = None) -> list[
 
 def batch_pdf(certs: list[Certificate], village: Area, actor: Any) -> bytes:
     """Every certificate of the selection in one PDF, one page each, for printing; the pages
-    are drawn from the same frozen content as each certificate's own PDF."""
+    are drawn from the same frozen content as each certificate's own PDF (with the case's
+    print spelling, when it has one)."""
     if not certs:
         raise CaseError(_l("No valid certificate in this selection."))
     if len(certs) > BATCH_LIMIT:
         raise CaseError(_l("At most %(n)d certificates can be printed at once: select fewer.",
                            n=BATCH_LIMIT))
+    spelled = dict(db.session.execute(
+        select(Household.id, Household.print_name)
+        .where(Household.id.in_(sorted({c.household_id for c in certs})),
+               Household.print_name.is_not(None))).all())
     rendered = render.render_certificates(
-        paperwork.certificate_data(c.content, token(c.serial), verify_url(c.serial))
+        paperwork.certificate_data(c.content, token(c.serial), verify_url(c.serial),
+                                   str(c.household_id), spelled.get(c.household_id))
         for c in certs)
     record("certificate.batch_printed", "area", village.id, actor=actor,
            summary=f"{village.code}: {len(certs)}",
@@ -274,3 +285,28 @@ def application_form_pdf(hh: Household, phone: str, actor: Any) -> bytes:
     rendered = render.render_application_form(paperwork.application_data(hh, phone=phone))
     record("household.application_printed", "household", hh.id, actor=actor)
     return rendered.pdf
+
+
+# --- documents that would print a box -------------------------------------------------------
+
+#: cases listed one by one in the message; a longer list ends with how many more
+UNPRINTABLE_LISTED = 20
+
+
+def unprintable_messages(err: UnprintableError) -> list[str]:
+    """What the user is told when a PDF was not made: what happened and what to do, then one
+    line per case at fault, each character shown with its code (a browser may lack it too)."""
+    lines = [_("The PDF was not made: no font of the system has the characters below, so they "
+               "would print as boxes. For a name, a reviewer or county user records a print "
+               "spelling on the case page; correct any other text. Then print again.")]
+    for problem in err.problems[:UNPRINTABLE_LISTED]:
+        chars = show_chars(problem.chars)
+        if problem.case:
+            lines.append(_("Case %(case)s (%(name)s): %(chars)s", case=problem.case,
+                           name=problem.name, chars=chars))
+        else:
+            lines.append(_("The document's own text (title, area or office): %(chars)s",
+                           chars=chars))
+    if len(err.problems) > UNPRINTABLE_LISTED:
+        lines.append(_("… and %(n)d more cases.", n=len(err.problems) - UNPRINTABLE_LISTED))
+    return lines

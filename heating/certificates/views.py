@@ -24,6 +24,7 @@ from heating.auth import permissions
 from heating.certificates import services
 from heating.certificates.forms import RevokeForm
 from heating.certificates.models import Certificate
+from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.ratelimit import RateLimitConfigError, make_limiter
 from heating.extensions import db
@@ -84,10 +85,22 @@ def download(cert_id: int) -> Any:
     db.session.commit()  # end the read: storing the PDF and the audit row need a writer
     with writing():
         cert = _certificate(cert_id)
-        data = services.pdf_bytes(cert, current_user)
+        case_id = cert.household_id
+        try:
+            data = services.pdf_bytes(cert, current_user)
+        except UnprintableError as err:
+            db.session.rollback()
+            flash_unprintable(err)
+            return redirect(url_for("households.detail", case_id=case_id))
         services.record_download(cert, current_user)
         db.session.commit()
     return _pdf_response(data, f"{cert.serial}.pdf")
+
+
+def flash_unprintable(err: UnprintableError) -> None:
+    """A PDF that would print a box was not made: say which characters of which cases."""
+    for message in services.unprintable_messages(err):
+        flash(message, "error")
 
 
 @bp.route("/certificates/<int:cert_id>/revoke", methods=["POST"])
@@ -158,12 +171,17 @@ def batch() -> Any:
     db.session.commit()  # end the read: the audit row needs a writer transaction
     with writing():
         village = db.session.get(Area, village.id)
+        village_id = village.id
         try:
             data = services.batch_pdf(certs, village, current_user)
         except CaseError as err:
             db.session.rollback()
             flash(err.message, "error")
             return redirect(url_for("certificates.index", village=village.id))
+        except UnprintableError as err:
+            db.session.rollback()
+            flash_unprintable(err)
+            return redirect(url_for("certificates.index", village=village_id))
         db.session.commit()
     return _pdf_response(data, f"certificates-{village.code}.pdf")
 

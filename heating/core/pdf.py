@@ -3,13 +3,29 @@
 Domain-free.  Every document embeds Noto Sans SC (TrueType, SIL OFL 1.1, committed under
 ``fonts/``; ``fonts/README.md`` says how the files were made), so a PDF prints the same on any
 reader, offline, and its text can be extracted.  ReportLab embeds only the glyphs a document
-uses (a one-page certificate is ~50 KB).
+uses (a one-page certificate is ~50 KB).  Rare name characters (生僻字) Noto lacks, CJK
+Extension B–F and the compatibility ideographs, come from subsets of Hanazono Mincho, chosen
+per character.
 
-- ``fonts()`` registers the two faces once per process (~0.2 s), on first use, not at import.
-- ``missing_glyphs(text)`` lists the characters the Regular face cannot draw (CJK Extension B
-  and later, mostly): callers report them instead of printing a silent box.
-- ``face_for(text, bold=True)`` gives Bold unless Bold lacks one of the characters (Bold covers
-  GB 2312 only; Regular covers all of the CJK Unified Ideographs and Extension A).
+Faces (``heating.core.typefaces``, re-exported here):
+
+- ``fonts()`` registers the two Noto faces once per process (~0.2 s), on first use, not at
+  import; the Hanazono faces (``RARE_FACES``) are registered only when a text needs one.
+- ``runs(text, font)`` cuts text into runs of one face each (Bold → Regular → HanaMinB →
+  HanaMinA); ``draw_string``, ``text_width``, ``wrap``, ``fit`` and ``para`` use it, so every
+  character is set in a face that has it.
+- ``missing_glyphs(text)`` lists the characters no bundled face has (Extension G, private
+  use): a document holding one is not made (callers raise; a box is never printed).
+- ``face_for(text, bold=True)`` gives Bold unless Bold lacks a character Regular has (Bold
+  covers GB 2312 only; Regular covers all of the CJK Unified Ideographs and Extension A).
+- ToUnicode: ReportLab 5.1 writes the text-layer entry of a character beyond the BMP as one
+  5-digit number (``<2C317>``), which readers drop; ``to_unicode_cmap`` writes UTF-16BE
+  surrogate pairs (``<D870DF17>``) and is installed once, where the fonts are registered.
+
+Documents:
+
+- Lines break by the rules of ``heating.core.linebreak`` (避头尾: no line starts with "，"),
+  in paragraphs (``CJKParagraph``) and on canvases (``wrap``) alike.
 - ``new_canvas`` makes canvases with ``invariant=1``: the same data gives the same bytes.
 - ``qr_path`` draws a QR code as one filled path (ReportLab's QR widget costs several times
   as much: TECH-NOTES).
@@ -17,88 +33,43 @@ uses (a one-page certificate is ~50 KB).
 from __future__ import annotations
 
 import functools
-import threading
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import IO, Any, Iterable
 from xml.sax.saxutils import escape
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
-from reportlab import rl_config
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
+from reportlab.platypus.paragraph import (
+    ParaLines,
+    _handleBulletWidth,
+    cjkU,
+    makeCJKParaLine,
+)
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-REGULAR = "NotoSansSC"
-BOLD = "NotoSansSC-Bold"
+from heating.core.linebreak import break_lines, trailing_space_width
+from heating.core.typefaces import (  # noqa: F401 (re-exported: documents import from here)
+    BOLD,
+    FONT_DIR,
+    RARE_FACES,
+    REGULAR,
+    REPORTLAB_TO_UNICODE_CMAP,
+    Fonts,
+    face_for,
+    fonts,
+    missing_glyphs,
+    rare_faces,
+    runs,
+    show_chars,
+    to_unicode_cmap,
+)
+
 PAGE_WIDTH, PAGE_HEIGHT = A4
-#: whitespace is never "missing": a line break or tab is layout, not a glyph
-_LAYOUT = frozenset("\n\r\t\u00a0\u3000 ")
-
-
-@dataclass(frozen=True)
-class Fonts:
-    regular: TTFont
-    bold: TTFont
-    #: code points each face maps (its cmap)
-    regular_chars: frozenset[int]
-    bold_chars: frozenset[int]
-
-
-_lock = threading.Lock()
-_fonts: list[Fonts] = []  # filled once by fonts()
-
-
-def fonts() -> Fonts:
-    """The registered faces; the first call in a process parses the files (~0.2 s)."""
-    if not _fonts:
-        with _lock:
-            if not _fonts:
-                _fonts.append(_register())
-    return _fonts[0]
-
-
-def _register() -> Fonts:
-    # Process-wide ReportLab setting, made once with the fonts: compressed streams stay
-    # binary (ASCII85 makes a certificate run 20 % larger; every PDF reader takes binary).
-    rl_config.useA85 = 0
-    regular = TTFont(REGULAR, str(FONT_DIR / "NotoSansSC-Regular.ttf"))
-    bold = TTFont(BOLD, str(FONT_DIR / "NotoSansSC-Bold.ttf"))
-    pdfmetrics.registerFont(regular)
-    pdfmetrics.registerFont(bold)
-    # <b> in a Paragraph picks the bold face; there is no italic CJK face
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR,
-                                  boldItalic=BOLD)
-    return Fonts(regular, bold, frozenset(regular.face.charToGlyph),
-                 frozenset(bold.face.charToGlyph))
-
-
-def missing_glyphs(text: str | Iterable[str], bold: bool = False) -> list[str]:
-    """Characters of ``text`` (a string, or strings) the face cannot draw, each once, in order
-    of first appearance.  ``[]`` means everything prints."""
-    have = fonts().bold_chars if bold else fonts().regular_chars
-    parts = [text] if isinstance(text, str) else text
-    seen: dict[str, None] = {}
-    for part in parts:
-        for ch in part or "":
-            if ord(ch) not in have and ch not in _LAYOUT and ch not in seen:
-                seen[ch] = None
-    return list(seen)
-
-
-def face_for(text: str, bold: bool = True) -> str:
-    """The font name to draw ``text`` in: Bold when asked for and Bold has every character,
-    otherwise Regular (a rare character in bold would come out as a box)."""
-    if bold and not missing_glyphs(text, bold=True):
-        return BOLD
-    return REGULAR
 
 
 # -- text helpers -------------------------------------------------------------------------
@@ -111,13 +82,30 @@ def cn_date(value: date | None) -> str:
 
 
 def text_width(text: str, font: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font, size)
+    """The width of ``text`` as ``draw_string`` sets it (fallback faces included)."""
+    return sum(pdfmetrics.stringWidth(piece, face, size) for face, piece in runs(text, font))
+
+
+def draw_string(canvas: Canvas, x: float, y: float, text: str, font: str, size: float,
+                align: str = "left") -> None:
+    """``text`` at (x, y), each character in a face that has it; ``align`` "left", "centre"
+    (x is the middle) or "right" (x is the right end)."""
+    pieces = runs(text, font)
+    if align != "left":
+        width = sum(pdfmetrics.stringWidth(p, f, size) for f, p in pieces)
+        x -= width / 2 if align == "centre" else width
+    obj = canvas.beginText(x, y)
+    for face, piece in pieces:
+        obj.setFont(face, size)
+        obj.textOut(piece)
+    canvas.drawText(obj)
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width``: anywhere between CJK characters, at
-    spaces between Latin words, and inside a Latin word only when it alone is too wide (a long
-    URL).  Explicit newlines are kept."""
+    """Break ``text`` into lines no wider than ``width`` by the rules of
+    ``heating.core.linebreak`` (anywhere between CJK characters but not before "，" or after
+    "（", at spaces between Latin words, inside a Latin word only when it alone is too wide,
+    e.g. a long URL).  Explicit newlines are kept."""
     lines: list[str] = []
     for paragraph in (text or "").split("\n"):
         lines.extend(_wrap_line(paragraph, font, size, width))
@@ -125,33 +113,11 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def _wrap_line(text: str, font: str, size: float, width: float) -> list[str]:
-    if pdfmetrics.stringWidth(text, font, size) <= width:
+    if text_width(text, font, size) <= width:
         return [text]
-    lines, line, word_start = [], "", -1  # word_start: where the Latin word in ``line`` began
-    for ch in text:
-        candidate = line + ch
-        if line and pdfmetrics.stringWidth(candidate, font, size) > width:
-            if ch == " ":
-                lines.append(line)
-                line, word_start = "", -1
-                continue
-            if ch.isascii() and 0 < word_start < len(line):  # carry the word over
-                lines.append(line[:word_start].rstrip())
-                line = line[word_start:] + ch
-                word_start = 0
-                continue
-            lines.append(line)
-            line, word_start = ch, (0 if ch.isascii() and ch.isalnum() else -1)
-            continue
-        if ch.isascii() and ch.isalnum():
-            if word_start < 0:
-                word_start = len(line)
-        else:
-            word_start = -1
-        line = candidate
-    if line:
-        lines.append(line)
-    return lines
+    chars = list(text)
+    widths = [text_width(ch, font, size) for ch in chars]
+    return [text[start:end].rstrip(" ") for start, end, _hard in break_lines(chars, widths, width)]
 
 
 def fit(text: str, font: str, width: float,
@@ -166,7 +132,7 @@ def fit(text: str, font: str, width: float,
             return size, lines
     kept = lines[:max_lines]
     last = kept[-1]
-    while last and pdfmetrics.stringWidth(last + "…", font, size) > width:
+    while last and text_width(last + "…", font, size) > width:
         last = last[:-1]
     return size, kept[:-1] + [last + "…"]
 
@@ -199,14 +165,53 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
+class CJKParagraph(Paragraph):
+    """A Paragraph whose CJK lines break by ``heating.core.linebreak`` (避头尾) instead of
+    ReportLab's own rules, which let a line start with "，" and know no line-end rule."""
+
+    def breakLinesCJK(self, maxWidths: Any) -> Any:  # noqa: N802, N803 (ReportLab's names)
+        if not isinstance(maxWidths, (list, tuple)):
+            maxWidths = [maxWidths]
+        if hasattr(self, "blPara") and getattr(self, "_splitpara", 0):
+            return self.blPara  # the second half of a split paragraph keeps its lines
+        style = self.style
+        units = []
+        for frag in self.frags:
+            text = frag.text if isinstance(frag.text, str) else frag.text.decode("utf8")
+            units.extend([cjkU(ch, frag, "utf8") for ch in text] if text
+                         else [cjkU("", frag, "utf8")])
+        if not any(units):  # no text at all: ReportLab's empty paragraph
+            return super().breakLinesCJK(maxWidths)
+        self.height = 0
+        _handleBulletWidth(self.bulletText, style, maxWidths)
+        auto = getattr(self, "autoLeading", getattr(style, "autoLeading", ""))
+        items = [str(u) for u in units]
+        widths = [u.width for u in units]
+        hard = {i for i, u in enumerate(units) if hasattr(u.frag, "lineBreak")}
+
+        def room(n: int) -> float:
+            return maxWidths[min(n, len(maxWidths) - 1)]
+
+        lines = []
+        for n, (start, end, hard_break) in enumerate(break_lines(items, widths, room, hard)):
+            used = sum(widths[start:end]) - trailing_space_width(items, widths, start, end)
+            lines.append(makeCJKParaLine(units[start:end], room(n), used, room(n) - used,
+                                         hard_break, auto not in ("", "off")))
+        return ParaLines(kind=1, lines=lines)
+
+
 def para(text: str | None, style: ParagraphStyle, bold: bool = False) -> Paragraph:
-    """A Paragraph of plain text: markup characters escaped, newlines kept.  ``bold`` uses
-    ``face_for`` so a rare character falls back to Regular instead of a box."""
-    # Paragraph collapses whitespace, U+3000 too; no-break spaces survive (four ≈ one em)
-    markup = escape(text or "").replace("\n", "<br/>").replace("\u3000", "\u00a0" * 4)
-    if bold:
-        markup = f'<font name="{face_for(text or "")}">{markup}</font>'
-    return Paragraph(markup, style)
+    """A Paragraph of plain text: markup characters escaped, newlines kept, every character
+    in a face that has it (``runs``), lines broken by the 避头尾 rules.  ``bold`` (or a bold
+    style) uses ``face_for``, so a character Bold lacks sets the text in Regular."""
+    text = text or ""
+    font = face_for(text, bold or style.fontName == BOLD)
+    parts = []
+    for face, piece in runs(text, font):
+        # Paragraph collapses whitespace, U+3000 too; no-break spaces survive (four ≈ one em)
+        markup = escape(piece).replace("\n", "<br/>").replace("\u3000", "\u00a0" * 4)
+        parts.append(markup if face == style.fontName else f'<font name="{face}">{markup}</font>')
+    return CJKParagraph("".join(parts), style)
 
 
 # -- canvases and page furniture -----------------------------------------------------------
@@ -267,15 +272,12 @@ def draw_title(canvas: Canvas, text: str, y: float, size: float = 24,
     """A centred bold title; ``spacing`` adds space between characters (letter-spaced titles
     are usual on Chinese certificates)."""
     font = face_for(text)
-    if not spacing:
-        canvas.setFont(font, size)
-        canvas.drawCentredString(PAGE_WIDTH / 2, y, text)
-        return
-    width = pdfmetrics.stringWidth(text, font, size) + spacing * (len(text) - 1)
+    width = text_width(text, font, size) + spacing * (len(text) - 1)
     obj = canvas.beginText(PAGE_WIDTH / 2 - width / 2, y)
-    obj.setFont(font, size)
     obj.setCharSpace(spacing)
-    obj.textOut(text)
+    for face, piece in runs(text, font):
+        obj.setFont(face, size)
+        obj.textOut(piece)
     obj.setCharSpace(0)  # the text state outlives the text object
     canvas.drawText(obj)
 

@@ -136,6 +136,14 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
 
 
+class PrintNameForm(FlaskForm):
+    """The print spelling (印刷用名) of the head's name; the service checks the rules."""
+    print_name = StringField(_l("Print spelling"), filters=[_strip_spaces_inside_kept],
+                             validators=[Length(max=50)])
+    reason = StringField(_l("Reason"), filters=[_strip_spaces_inside_kept],
+                         validators=[Length(max=500)])
+
+
 class RevealForm(FlaskForm):
     field = SelectField(choices=[("id_number", _l("ID number")),
                                  ("bank_account", _l("Account number")),

@@ -135,6 +135,10 @@ class Household(TimestampMixin, db.Model):
     holder_exception_reason: Mapped[str | None] = mapped_column(Text)
     holder_exception_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     holder_exception_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: print spelling (印刷用名): what documents print for the head's name when the registered
+    #: one holds a character no bundled font has; recorded by a reviewer with a reason
+    print_name: Mapped[str | None] = mapped_column(String(50))
+    print_name_reason: Mapped[str | None] = mapped_column(Text)
 
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

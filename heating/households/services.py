@@ -1,5 +1,5 @@
-"""Household rules: registration, edits and corrections, the one transition(), reveals and
-the account-holder exception.  Services flush, never commit: the request owns the transaction.
+"""Household rules: registration, edits and corrections, the one transition(), reveals, the
+account-holder exception and the print spelling.  Services flush, never commit: the request owns the transaction.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from heating.audit.services import record, record_many
 from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.core.lookup import keyed_hash
+from heating.core.pdf import missing_glyphs, show_chars
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import CaseEvent, Household
@@ -306,6 +307,51 @@ def record_holder_exception(hh: Household, reason: str, actor: Any) -> None:
     record("household.holder_exception", "household", hh.id, actor=actor,
            summary=reason.strip(), before=before,
            after={"holder_exception_reason": hh.holder_exception_reason})
+
+
+PRINT_NAME_LENGTH = 50
+
+
+def record_print_name(hh: Household, print_name: str | None, reason: str | None,
+                      actor: Any) -> None:
+    """Record (or, given an empty name, remove) the print spelling (印刷用名) documents print
+    for the head's name: for a registered name with a character no bundled font has.  Both a
+    name and a reason are required; the name must itself print.  Audited before → after."""
+    if not permissions.can(actor, "household.print_name", hh):
+        raise CaseError(_l("Only a township reviewer or county user records a print spelling."))
+    name = (print_name or "").strip()
+    reason = (reason or "").strip()
+    if not name and not hh.print_name:
+        raise CaseError(_l("Enter the print spelling."), "print_name")
+    if not reason:
+        raise CaseError(_l("Please give a reason."), "reason")
+    if len(name) > PRINT_NAME_LENGTH:
+        raise CaseError(_l("The print spelling is at most %(n)d characters.",
+                           n=PRINT_NAME_LENGTH), "print_name")
+    missing = missing_glyphs(name)
+    if missing:
+        raise CaseError(_l("No font of the system has %(chars)s either: the print spelling must "
+                           "print. Use the common form of the character, or pinyin.",
+                           chars=show_chars(missing)),
+                        "print_name")
+    if name == hh.head_name.strip():
+        raise CaseError(_l("That is the registered name itself: there is nothing to record."),
+                        "print_name")
+    if name == (hh.print_name or ""):
+        raise CaseError(_l("This print spelling is already recorded."), "print_name")
+    before = {"print_name": hh.print_name, "print_name_reason": hh.print_name_reason}
+    hh.print_name = name or None
+    hh.print_name_reason = reason if name else None
+    db.session.flush()
+    record("household.print_name", "household", hh.id, actor=actor, summary=reason,
+           before=before,
+           after={"print_name": hh.print_name, "print_name_reason": hh.print_name_reason})
+
+
+def unprintable_in_name(hh: Household) -> list[str]:
+    """The characters of the registered name no bundled font has (what a print spelling is
+    for); ``[]`` when the name prints."""
+    return missing_glyphs(hh.head_name)
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,16 @@ from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services as certificates
 from heating.certificates.forms import RevokeForm
+from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.i18n import local_today
+from heating.core.pdf import show_chars
 from heating.core.web import attach_error
 from heating.extensions import db
 from heating.households import lifecycle, queries, services
 from heating.households.forms import (
     HouseholdForm,
+    PrintNameForm,
     ReasonForm,
     RevealForm,
     SearchForm,
@@ -149,7 +152,16 @@ def _render_detail(hh: Household, revealed: dict[str, str] | None = None,
         and hh.holder_differs and hh.state in lifecycle.OPEN_STATES,
         guard_problems=_guard_problems(hh, actions, context),
         latest_return=queries.latest_return(hh) if hh.state == "returned" else None,
-        moves={t.action for t in actions}, **_paperwork(hh, context))
+        moves={t.action for t in actions}, print_name=_print_name_block(hh),
+        **_paperwork(hh, context))
+
+
+def _print_name_block(hh: Household) -> dict[str, Any]:
+    """The print spelling block of the case page: what is recorded, whether the registered
+    name prints, and the form for those who may record one."""
+    return {"unprintable": show_chars(services.unprintable_in_name(hh)),
+            "may_record": permissions.can(current_user, "household.print_name", hh),
+            "form": PrintNameForm()}
 
 
 def _paperwork(hh: Household, context: lifecycle.Context) -> dict[str, Any]:
@@ -308,6 +320,36 @@ def holder_exception(case_id: int) -> Any:
     return redirect(url_for("households.detail", case_id=hh.id))
 
 
+@bp.route("/<int:case_id>/print-name", methods=["POST"])
+@login_required
+def print_name(case_id: int) -> Any:
+    """Record or remove the print spelling (印刷用名) of the head's name."""
+    hh = load_case(case_id)
+    permissions.require(current_user, "household.print_name", hh)
+    form = PrintNameForm()
+    try:
+        if not form.validate_on_submit():
+            raise services.CaseError(_("The print spelling is at most 50 characters and the "
+                                       "reason at most 500."))
+        services.record_print_name(hh, form.print_name.data, form.reason.data, current_user)
+        db.session.commit()
+    except services.CaseError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Someone else saved this case meanwhile. Look at it again, then record the "
+                "print spelling."), "error")
+    else:
+        if hh.print_name:
+            flash(_("Print spelling recorded: documents now print “%(name)s”, with a note that "
+                    "the registered name differs.", name=hh.print_name), "success")
+        else:
+            flash(_("Print spelling removed: documents print the registered name again."),
+                  "success")
+    return redirect(url_for("households.detail", case_id=hh.id))
+
+
 @bp.route("/<int:case_id>/application.pdf")
 @login_required
 def application_pdf(case_id: int) -> Any:
@@ -319,7 +361,13 @@ def application_pdf(case_id: int) -> Any:
     db.session.commit()  # end the read: the audit row needs a writer transaction
     with writing():
         hh = load_case(case_id)
-        data = certificates.application_form_pdf(hh, phone, current_user)
+        try:
+            data = certificates.application_form_pdf(hh, phone, current_user)
+        except UnprintableError as err:
+            db.session.rollback()
+            for message in certificates.unprintable_messages(err):
+                flash(message, "error")
+            return redirect(url_for("households.detail", case_id=case_id))
         db.session.commit()
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"inline; filename=application-{hh.id}.pdf"

@@ -23,6 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from heating.auth import permissions
 from heating.auth.models import User
+from heating.certificates import services as certificates
+from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.core.web import attach_error
@@ -283,7 +285,14 @@ def record_pdf(inspection_id: int) -> Any:
     db.session.commit()  # end the read: the audit row needs a writer transaction
     with writing():
         insp = services.inspection_in_scope(inspection_id, current_user)
-        data = services.acceptance_record_pdf(insp, current_user)
+        case_id = insp.household_id
+        try:
+            data = services.acceptance_record_pdf(insp, current_user)
+        except UnprintableError as err:
+            db.session.rollback()
+            for message in certificates.unprintable_messages(err):
+                flash(message, "error")
+            return redirect(url_for("households.detail", case_id=case_id))
         db.session.commit()
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (

@@ -182,15 +182,23 @@ def bank_file(batch: PayoutBatch, fmt: str, actor: Any) -> bytes:
 def roster_pdf(batch: PayoutBatch, township: Area, actor: Any) -> render.Rendered:
     """The roster of one township of the batch (masked numbers), audited."""
     query = (select(Payment.seq, Area.name, Payment.payee_name, Household._id_number,
-                    Payment._bank_account, Payment.amount_fen, Payment.status)
+                    Payment._bank_account, Payment.amount_fen, Household.id,
+                    Household.head_name, Household.print_name)
              .join(Household, Payment.household_id == Household.id)
              .join(Area, Area.id == Household.village_id)
              .where(Payment.batch_id == batch.id, Household.township_id == township.id,
                     Payment.status != "voided")
              .order_by(Payment.seq))
-    rows = [render.RosterRow(seq, village, name, mask_id(Household.id_number_from_column(raw)),
-                             mask_bank(Payment.bank_account_from_column(acct)), fen)
-            for seq, village, name, raw, acct, fen, _ in db.session.execute(query)]
+    rows = []
+    for seq, village, payee, raw, acct, fen, case_id, head, print_name in db.session.execute(query):
+        # the head's print spelling (印刷用名) when the payee is the head; the bank file keeps
+        # the registered name, which the bank matches against the account
+        spelled = bool(print_name) and payee.strip() == head.strip()
+        rows.append(render.RosterRow(
+            seq, village, print_name if spelled else payee,
+            mask_id(Household.id_number_from_column(raw)),
+            mask_bank(Payment.bank_account_from_column(acct)), fen,
+            print_name_used=spelled, case_no=str(case_id)))
     county = db.session.get(Area, batch.county_id)
     data = render.RosterData(batch_number=batch.number, kind=kind_label(batch),
                              county=county.name if county else "", township=township.name,

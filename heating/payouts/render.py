@@ -1,22 +1,24 @@
 """The payout roster (补贴发放花名册) of one township of a batch, as PDF bytes.
 
 Pure, like ``heating.certificates.render``: a ``RosterData`` in, a ``Rendered`` out, the same
-data giving the same bytes.  Numbers arrive masked (the roster is filed and signed in the
+data giving the same bytes; a character no bundled font has stops it (``UnprintableError``
+naming every case at fault).  Numbers arrive masked (the roster is filed and signed in the
 township office; the bank gets the bank file).  Labels are literal Chinese: an official form.
 """
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from heating.certificates.rendered import Rendered, printed_texts
+from heating.certificates.rendered import NOT_PRINTED, Rendered, check_printable, printed_texts
 from heating.core.money import fen_in_capitals, format_fen
-from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, missing_glyphs, para, styles
+from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
 
 __all__ = ["Rendered", "RosterData", "RosterRow", "render_roster"]
 
@@ -36,6 +38,9 @@ class RosterRow:
     id_masked: str
     account_masked: str
     amount_fen: int
+    #: ``name`` is the case's print spelling (印刷用名): a note under the list says so
+    print_name_used: bool = False
+    case_no: str = field(default="", metadata=NOT_PRINTED)  #: names the case in a refusal
 
 
 @dataclass(frozen=True)
@@ -88,11 +93,22 @@ def _heading(d: RosterData) -> Table:
     return line
 
 
+def _print_name_note(d: RosterData) -> list[Any]:
+    rows = [str(r.seq) for r in d.rows if r.print_name_used]
+    if not rows:
+        return []
+    return [para(f"注：序号 {'、'.join(rows)} 的户主登记姓名含字库未收录的生僻字，按印刷用名打印。",
+                 styles()["small"])]
+
+
 def render_roster(d: RosterData) -> Rendered:
+    check_printable([("", "", [d.batch_number, d.kind, d.county, d.township])] + [
+        (r.case_no, r.name, printed_texts(r)) for r in d.rows])
     s = styles()
     story = [para(TITLE, s["title"]), _heading(d), Spacer(1, 4), _table(d), Spacer(1, 8),
              para(f"本乡镇合计：{len(d.rows)} 户，金额 {format_fen(d.total_fen)} 元", s["body"]),
              para(f"合计金额（大写）：{fen_in_capitals(d.total_fen)}", s["body"]),
+             *_print_name_note(d),
              Spacer(1, 22), para(SIGNATURES, s["body"]), Spacer(1, 14),
              para(f"（单位盖章）　　　　制表日期：{cn_date(d.printed_on) if d.printed_on else ''}",
                   s["body"])]
@@ -102,4 +118,4 @@ def render_roster(d: RosterData) -> Rendered:
                             title=f"{TITLE} {d.batch_number} {d.township}", creator="heating",
                             producer="heating", invariant=1)
     doc.build(story, canvasmaker=NumberedCanvas)
-    return Rendered(out.getvalue(), tuple(missing_glyphs(printed_texts(d))))
+    return Rendered(out.getvalue())

@@ -28,6 +28,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from heating.areas.models import Area
 from heating.auth import permissions
+from heating.certificates import services as certificates
+from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.money import format_fen
 from heating.core.web import attach_error
@@ -311,7 +313,13 @@ def roster(batch_id: int, township_id: int) -> Any:
     db.session.commit()  # end the read: the audit row needs a writer
     with writing():
         batch = _load(batch_id, "payout.view")
-        rendered = bankfiles.roster_pdf(batch, township, current_user)
+        try:
+            rendered = bankfiles.roster_pdf(batch, township, current_user)
+        except UnprintableError as err:
+            db.session.rollback()
+            for message in certificates.unprintable_messages(err):
+                flash(message, "error")
+            return redirect(url_for("payouts.detail", batch_id=batch_id))
         db.session.commit()
     return _download(rendered.pdf, "application/pdf",
                      f"roster-{batch.number}-{township.code}.pdf", inline=True)

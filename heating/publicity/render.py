@@ -1,7 +1,8 @@
 """The 公示 notice as documents: the PDF posted on the village board and its XLSX copy.
 
 Pure, like ``heating.certificates.render``: a ``NoticeData`` in, bytes out; the same data gives
-the same PDF bytes.  A notice is a public document: it carries masked names (张*明) and masked ID
+the same PDF bytes.  A character no bundled font has stops the PDF (``UnprintableError``
+naming every case at fault).  A notice is a public document: it carries masked names (张*明) and masked ID
 numbers (410881********1231) only, never a phone or bank number of a household; the masks are
 applied again here, so a full value handed in by mistake still prints masked.  Labels are
 literal Chinese: this is an official document, not a translated screen.
@@ -9,7 +10,7 @@ literal Chinese: this is an official document, not a translated screen.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Sequence
 
@@ -19,9 +20,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from heating.certificates.rendered import Rendered, printed_texts
+from heating.certificates.rendered import NOT_PRINTED, Rendered, check_printable, printed_texts
 from heating.core.masking import mask_id, mask_name
-from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, missing_glyphs, para, styles
+from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
 from heating.core.spreadsheet_write import DECIMAL2, INTEGER, STRING, TEXT, Column, xlsx_stream
 
 MARGIN = 15 * mm
@@ -40,6 +41,10 @@ class NoticeRow:
     conversion_type: str  #: 煤改电 / 煤改气
     device_kind: str  #: 空气源热泵 …
     amount: str  #: "6,800.00"
+    #: the masked name is of the case's print spelling (印刷用名): a note under the list says so
+    print_name_used: bool = False
+    case_no: str = field(default="", metadata=NOT_PRINTED)  #: names the case in a refusal
+    case_name: str = field(default="", metadata=NOT_PRINTED)  #: the head, for the refusal
 
 
 @dataclass(frozen=True)
@@ -123,17 +128,35 @@ def render_notice(d: NoticeData) -> Rendered:
         para(_objection_text(d), s["body"]),
         Spacer(1, 4),
         para("注：为保护个人信息，姓名、身份证号已作脱敏处理。", s["small"]),
+        *_print_name_note(d),
         Spacer(1, 18),
         para(d.issuing_office, right),
         para(cn_date(d.issued_on), right),
     ]
+    _check(d)
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=(595.28, 841.89), leftMargin=MARGIN,
                             rightMargin=MARGIN, topMargin=15 * mm, bottomMargin=16 * mm,
                             title=f"{d.title} {d.number}", creator="heating",
                             producer="heating", invariant=1)
     doc.build(story, canvasmaker=NumberedCanvas)
-    return Rendered(out.getvalue(), tuple(missing_glyphs(printed_texts(d))))
+    return Rendered(out.getvalue())
+
+
+def _check(d: NoticeData) -> None:
+    """Refuse a notice with a character no bundled font has: every row at fault by its case,
+    the notice's own text (title, area, office …) apart."""
+    own = [getattr(d, f.name) for f in fields(d) if f.name != "rows"]
+    check_printable([("", "", [t for t in own if isinstance(t, str)])] + [
+        (r.case_no, r.case_name or r.masked_name, printed_texts(r)) for r in d.rows])
+
+
+def _print_name_note(d: NoticeData) -> list[Any]:
+    rows = [str(r.seq) for r in d.rows if r.print_name_used]
+    if not rows:
+        return []
+    return [para(f"注：第 {'、'.join(rows)} 行户主登记姓名含字库未收录的生僻字，按印刷用名打印。",
+                 styles()["small"])]
 
 
 XLSX_COLUMNS = (

@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, select
 from heating.areas.models import Area
 from heating.audit.services import record
 from heating.auth import permissions
-from heating.certificates.paperwork import CN_CONVERSION, CN_DEVICE, store_pdf
+from heating.certificates.paperwork import CN_CONVERSION, CN_DEVICE, printed_name, store_pdf
 from heating.certificates.render import house_number_key
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ, local_today
@@ -212,7 +212,7 @@ def publish(actor: Any, *, township: Area, village: Area | None = None,
         transition(hh, "publicize", actor, notice.number)
         db.session.add(NoticeEntry(
             notice_id=notice.id, household_id=hh.id, seq=seq, state="listed",
-            masked_name=mask_name(hh.head_name), masked_id=mask_id(hh.id_number),
+            masked_name=mask_name(printed_name(hh)), masked_id=mask_id(hh.id_number),
             village_name=hh.village.name, conversion_type=hh.conversion_type,
             device_kind=hh.device_kind, amount_fen=p.amount.fen, explanation=p.amount.explanation,
             inputs=dict(p.amount.inputs), policy_id=p.policy.id, case_version=hh.version))
@@ -234,7 +234,10 @@ def notice_data(notice: Notice) -> render.NoticeData:
     """What the documents print: every entry the notice was published with, in seq order."""
     rows = [render.NoticeRow(e.seq, e.village_name, e.masked_name, e.masked_id,
                              CN_CONVERSION.get(e.conversion_type, e.conversion_type),
-                             CN_DEVICE.get(e.device_kind, e.device_kind), format_fen(e.amount_fen))
+                             CN_DEVICE.get(e.device_kind, e.device_kind), format_fen(e.amount_fen),
+                             print_name_used=bool(e.household.print_name)
+                             and e.masked_name == mask_name(e.household.print_name),
+                             case_no=str(e.household_id), case_name=e.household.head_name)
             for e in notice.entries]
     township = notice.township
     county = db.session.get(Area, notice.county_id)

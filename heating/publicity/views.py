@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 
 from heating.areas.models import Area
 from heating.auth import permissions
+from heating.certificates import services as certificates
+from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.core.web import attach_error
@@ -196,6 +198,10 @@ def new() -> Any:
             attach_error(form, err)
             for problem in getattr(err, "problems", []):
                 flash(problem, "error")
+        except UnprintableError as err:
+            db.session.rollback()  # nothing published: the cases are still waiting
+            for message in certificates.unprintable_messages(err):
+                flash(message, "error")
         else:
             flash(_("Notice %(number)s published: %(n)s case(s) on public notice until "
                     "%(end)s. The amounts are frozen.", number=notice.number,

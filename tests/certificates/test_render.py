@@ -1,5 +1,6 @@
 """The PDF renderers, checked with pypdf only (no system tools): fonts embedded as TrueType,
-text extractable, rare characters printed or reported, identical bytes for identical data."""
+text extractable, rare characters printed or the document refused, identical bytes for
+identical data."""
 from __future__ import annotations
 
 import hashlib
@@ -26,13 +27,15 @@ from heating.certificates.render import (
     render_certificate,
     render_certificates,
 )
+from heating.certificates.rendered import UnprintableError
 from heating.core import pdf
 from heating.core.masking import mask_id
 
 FULL_ID = "11010519491231002X"
 MASKED_ID = "110105********002X"
 RARE = "堃喆昇赟珺䶮"  # CJK Unified (not GB 2312) and Extension A: the font has them
-EXT_B = "\U0002020c"  # 𠈌: no candidate font has Extension B
+EXT_B = "\U0002020c"  # 𠈌: Noto lacks it, HanaMinB has it
+EXT_G = "\U00030000"  # 𰀀: no bundled font has Extension G
 
 
 def certificate(**changes: object) -> CertificateData:
@@ -126,7 +129,6 @@ def test_certificate_text_comes_back_from_the_pdf():
                      "https://heating.example.gov.cn/verify/139901-2026-000123?t=q3VdX9k2LmP0aB7c"):
         assert expected in text, expected
     assert FULL_ID not in text
-    assert rendered.missing == ()
     assert len(PdfReader(io.BytesIO(rendered.pdf)).pages) == 1
 
 
@@ -137,16 +139,18 @@ def test_a_full_id_number_given_by_mistake_is_printed_masked():
 
 
 def test_rare_name_characters_print_and_extract():
-    rendered = render_certificate(certificate(household_name="王" + RARE))
-    assert "王" + RARE in text_of(rendered.pdf)
-    assert rendered.missing == ()
+    rendered = render_certificate(certificate(household_name="王" + RARE + EXT_B))
+    assert "王" + RARE + EXT_B in text_of(rendered.pdf)
 
 
-def test_a_character_the_font_lacks_is_reported():
-    rendered = render_certificate(certificate(household_name="李" + EXT_B + "明",
-                                              village="堃" + EXT_B + "村"))
-    assert rendered.missing == (EXT_B,)
-    assert "李" in text_of(rendered.pdf)
+def test_a_character_no_font_has_stops_the_certificate():
+    with pytest.raises(UnprintableError) as caught:
+        render_certificate(certificate(household_name="李" + EXT_G + "明", case_no="481",
+                                       village="堃" + EXT_G + "\ue000村"))
+    (problem,) = caught.value.problems
+    assert problem.case == "481" and problem.name == "李" + EXT_G + "明"
+    assert problem.chars == (EXT_G, "\ue000")
+    assert "U+30000" in str(caught.value) and "李" not in str(caught.value)  # codes, no name
 
 
 def test_same_data_gives_identical_bytes():
@@ -167,9 +171,14 @@ def test_batch_has_one_page_per_certificate_in_the_given_order():
         assert serial in text and name in text
 
 
-def test_batch_reports_missing_characters_of_every_certificate():
-    rendered = render_certificates([certificate(), certificate(household_name="李" + EXT_B)])
-    assert rendered.missing == (EXT_B,)
+def test_a_batch_with_an_unprintable_name_names_every_case_at_fault():
+    with pytest.raises(UnprintableError) as caught:
+        render_certificates([certificate(case_no="1"),
+                             certificate(household_name="李" + EXT_G, case_no="2"),
+                             certificate(case_no="3"),
+                             certificate(household_name="\ue000王", case_no="4")])
+    assert [(p.case, p.chars) for p in caught.value.problems] == [("2", (EXT_G,)),
+                                                                   ("4", ("\ue000",))]
 
 
 def test_an_empty_batch_is_refused():
@@ -219,15 +228,16 @@ def test_application_form_has_the_case_and_signature_lines():
                      "村民委员会（盖章）", "乡镇审核意见", "申请人承诺", "第 1 页 / 共 1 页"):
         assert expected in text, expected
     assert FULL_ID not in text
-    assert rendered.missing == ()
 
 
 def test_application_form_with_only_the_required_fields():
     minimal = ApplicationFormData(case_no="1", programme_year=2026, head_name="张" + EXT_B,
                                   id_masked="", township="", village="")
-    rendered = render_application_form(minimal)
-    assert "清洁取暖“双替代”改造申请表" in text_of(rendered.pdf)
-    assert rendered.missing == (EXT_B,)
+    text = text_of(render_application_form(minimal).pdf)
+    assert "清洁取暖“双替代”改造申请表" in text and "张" + EXT_B in text
+    with pytest.raises(UnprintableError) as caught:
+        render_application_form(replace(minimal, head_name="张" + EXT_G))
+    assert caught.value.problems[0].case == "1"
 
 
 def test_acceptance_record_has_checklist_photos_and_confirmation():
@@ -251,6 +261,17 @@ def test_acceptance_record_of_a_failure_lists_the_reasons():
     assert "■ 不合格" in text and "1. 燃煤炉具未拆除" in text and "2. 专用断路器未安装" in text
 
 
+def test_a_passed_record_prints_the_remark_under_its_own_heading():
+    text = text_of(render_acceptance_record(acceptance(
+        passed=True, remark="户主要求下月回访一次")).pdf)
+    conclusion = " ".join(text[text.index("四、验收结论"):].split())
+    assert conclusion.startswith("四、验收结论 验收结论 ■ 合格 □ 不合格 备 注 户主要求下月回访一次")
+    assert "问题及整改要求" not in text  # a pass asks for no rework
+    failed = text_of(render_acceptance_record(acceptance(
+        passed=False, reasons=("燃煤炉具未拆除",))).pdf)
+    assert "问题及整改要求" in failed and "1. 燃煤炉具未拆除" in failed
+
+
 def test_acceptance_record_survives_a_damaged_photo_and_empty_fields():
     minimal = AcceptanceRecordData(record_no="1", head_name="张三", id_masked="",
                                    township="", village="",
@@ -270,11 +291,13 @@ def test_paperwork_is_deterministic():
 
 def test_missing_glyphs_and_the_bold_fallback():
     assert pdf.missing_glyphs("王建国 ABC 123\n　") == []
-    assert pdf.missing_glyphs(["李" + EXT_B, EXT_B + "x"]) == [EXT_B]
-    assert pdf.missing_glyphs(RARE) == []
-    assert pdf.missing_glyphs("堃", bold=True) == ["堃"]  # Bold covers GB 2312 only
+    assert pdf.missing_glyphs(["李" + EXT_G, EXT_G + "x\ue000"]) == [EXT_G, "\ue000"]
+    assert pdf.missing_glyphs(RARE + EXT_B + "\ufa10") == []
     assert pdf.face_for("验收合格") == pdf.BOLD
-    assert pdf.face_for("王堃") == pdf.REGULAR
+    assert pdf.face_for("王堃") == pdf.REGULAR  # Bold covers GB 2312 only
+    assert pdf.face_for("王" + EXT_B) == pdf.BOLD  # Regular lacks 𠈌 too: HanaMinB sets it
+    assert pdf.runs("王" + EXT_B + "明", pdf.BOLD) == [
+        (pdf.BOLD, "王"), ("HanaMinB", EXT_B), (pdf.BOLD, "明")]
 
 
 def test_wrap_keeps_lines_within_the_width():

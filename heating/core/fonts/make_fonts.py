@@ -1,8 +1,15 @@
-"""Rebuild the two committed fonts.  Not used at run time; run it only to change them.
+"""Rebuild the committed fonts.  Not used at run time; run it only to change them.
 
     python -m venv /tmp/fontvenv
     /tmp/fontvenv/bin/pip install fonttools justmytype-intl-cjk
-    /tmp/fontvenv/bin/python heating/core/fonts/make_fonts.py   # ~1.5 min, ~250 MB RAM
+    /tmp/fontvenv/bin/python heating/core/fonts/make_fonts.py            # all, ~2 min
+    /tmp/fontvenv/bin/python heating/core/fonts/make_fonts.py noto       # Noto only
+    /tmp/fontvenv/bin/python heating/core/fonts/make_fonts.py hanazono   # ~25 s, fonttools only
+
+The Hanazono step needs only fontTools and Debian's ``fonts-hanazono`` (20170904), which
+installs ``HanaMinA.ttf`` and ``HanaMinB.ttf`` under /usr/share/fonts/truetype/hanazono/; it
+reads the committed Noto Regular to leave out what Noto already draws, so run it after the
+Noto step.
 
 Source: ``NotoSansSC[wght].ttf`` (TrueType outlines, variable weight, default instance Thin)
 from the PyPI package ``justmytype-intl-cjk``; SIL OFL 1.1 (``OFL.txt``).  Steps:
@@ -15,6 +22,17 @@ from the PyPI package ``justmytype-intl-cjk``; SIL OFL 1.1 (``OFL.txt``).  Steps
    6,582 Ext A, 217 Ext B+ of the 通用规范汉字表); Bold keeps GB2312 (7,445) plus ASCII,
    Latin-1, general and CJK punctuation, fullwidth forms: it sets fixed labels and titles only,
    and ``heating.core.pdf.face_for`` falls back to Regular for text it lacks.
+
+Hanazono Mincho (GlyphWiki, Hanazono Font License, see ``HANAZONO-LICENSE.txt``), the
+per-character fallback after Noto Regular for rare name characters (生僻字):
+
+4. ``HanaMinB-Rare.ttf``: what HanaMinB maps in U+20000–U+2FA1F (CJK Extension B–F) and Noto
+   does not;
+5. ``HanaMinA-Rare.ttf``: what HanaMinA maps of the CJK Compatibility Ideographs (U+F900–FAFF),
+   their Supplement (U+2F800–2FA1F), the URO and Extension A and Extension B–F, and neither Noto
+   nor ``HanaMinB-Rare`` does;
+   both without the tables ReportLab does not read (layout, vertical metrics, hinting, glyph
+   names).
 """
 from __future__ import annotations
 
@@ -27,7 +45,8 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 HERE = Path(__file__).resolve().parent
-DROP = ["GSUB", "GPOS", "GDEF", "BASE", "STAT", "vhea", "vmtx", "DSIG"]
+HANAZONO = Path("/usr/share/fonts/truetype/hanazono")
+DROP = ["GSUB", "GPOS", "GDEF", "BASE", "STAT", "vhea", "vmtx", "DSIG", "FFTM", "prop"]
 
 
 def gb2312() -> set[int]:
@@ -76,7 +95,30 @@ def shrink(src: Path, dst: Path, keep: set[int] | None, stamp: int) -> None:
     font.save(dst)
 
 
-def main() -> None:
+def blocks(*ranges: tuple[int, int]) -> set[int]:
+    return {cp for lo, hi in ranges for cp in range(lo, hi + 1)}
+
+
+URO, EXT_A = (0x4E00, 0x9FFF), (0x3400, 0x4DBF)
+EXT_B_TO_SUPPLEMENT = (0x20000, 0x2FA1F)  # Extension B–F and the Compatibility Supplement
+COMPATIBILITY = (0xF900, 0xFAFF)
+
+
+def hanazono() -> None:
+    """The two fallback files: HanaMinB for Extension B–F, HanaMinA for the compatibility
+    ideographs and any gap left; nothing Noto Regular (or HanaMinB-Rare) already maps."""
+    noto = set(TTFont(HERE / "NotoSansSC-Regular.ttf", lazy=True).getBestCmap())
+    source_b, source_a = HANAZONO / "HanaMinB.ttf", HANAZONO / "HanaMinA.ttf"
+    keep_b = blocks(EXT_B_TO_SUPPLEMENT) - noto
+    shrink(source_b, HERE / "HanaMinB-Rare.ttf", keep_b,
+           TTFont(source_b, lazy=True)["head"].modified)
+    have_b = set(TTFont(HERE / "HanaMinB-Rare.ttf", lazy=True).getBestCmap())
+    keep_a = blocks(COMPATIBILITY, URO, EXT_A, EXT_B_TO_SUPPLEMENT) - noto - have_b
+    shrink(source_a, HERE / "HanaMinA-Rare.ttf", keep_a,
+           TTFont(source_a, lazy=True)["head"].modified)
+
+
+def noto_fonts() -> None:
     var = source()
     stamp = TTFont(var, lazy=True)["head"].modified
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,5 +130,12 @@ def main() -> None:
     (HERE / "OFL.txt").write_bytes((var.parent / "OFL.txt").read_bytes())
 
 
+def main(which: list[str]) -> None:
+    if not which or "noto" in which:
+        noto_fonts()
+    if not which or "hanazono" in which:
+        hanazono()
+
+
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
