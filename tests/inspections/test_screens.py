@@ -75,6 +75,11 @@ def test_worklist_gives_the_inspector_the_phone_and_no_empty_column_to_a_reviewe
     page = client.get("/inspections/").get_data(as_text=True)
     assert 'href="tel:13912345678"' in page
     assert f"/inspections/case/{hh.id}/inspect" in page
+    # county staff see the number only on request (on the case page): masked here, where the
+    # column used to be empty
+    log_in(client, make_user("county", world.county))
+    page = client.get("/inspections/").get_data(as_text=True)
+    assert hh.head_name in page and "139****5678" in page and "13912345678" not in page
 
 
 def test_a_duplicate_serial_warning_shows_once_after_saving(app, client, post, world):
