@@ -16,8 +16,8 @@ class PromptSelect(Select):
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         html = str(super().__call__(field, **kwargs))
         head, _, rest = html.partition(">")  # attribute values are escaped: no bare ">"
-        chosen = " selected" if field.data in (None, "") else ""
-        return Markup(f'{head}><option value=""{chosen}>{escape(field.prompt)}</option>{rest}')
+        chosen = "selected " if field.data in (None, "") else ""
+        return Markup(f'{head}><option {chosen}value="">{escape(field.prompt)}</option>{rest}')
 
 
 class PromptSelectField(SelectField):
