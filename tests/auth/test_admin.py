@@ -352,6 +352,20 @@ def test_add_role_form_starts_empty_and_must_be_picked(client, post, admin, worl
     assert r.status_code == 200 and error_on(r, "role") and error_on(r, "area_id")
 
 
+def test_account_history_reads_as_words_not_codes_and_json(client, post, admin, world, target):
+    log_in(client, admin, lang="zh_Hans_CN")
+    post(f"/admin/users/{target.id}/grants", {"role": "reviewer", "area_id": str(world.town_a.id)})
+    post(f"/admin/users/{target.id}/name", {"display_name": "李四四"})
+    post(f"/admin/users/{target.id}/disable")
+    page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    history = html.unescape(re.sub(r"<[^>]+>", "", page[page.index("账号操作记录"):]))
+    for raw in ("user.role_granted", "user.renamed", "user.disabled", "{", '"role"'):
+        assert raw not in history, raw
+    for line in ("授予角色", "角色：乡镇审核员", "区域：东河镇", "修改显示名称",
+                 "显示名称：李四 → 李四四", "停用账户", "可以登录：是 → 否"):
+        assert line in history, line
+
+
 def test_remove_grant(client, post, admin, world, target):
     grant = target.grants[0]
     page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
