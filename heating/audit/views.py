@@ -70,7 +70,7 @@ def index() -> Any:
     form.action.choices = labels.action_choices()
     form.validate()
     try:
-        after = min(max(int(request.args.get("after", 0)), 0), 2**62)  # a 64-bit id
+        after = min(max(int(request.args.get("after", 0)), 0), 2**31 - 1)  # ids are INTEGER
     except ValueError:
         after = 0
     page = keyset_page(_filtered(form), AuditEvent.id, after, current_app.config["PAGE_SIZE"])
