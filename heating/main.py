@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import markdown
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -15,6 +15,14 @@ from heating.auth import permissions
 from heating.households import queries
 
 bp = Blueprint("main", __name__)
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Any:
+    """Browsers ask for /favicon.ico whatever the page links (PDFs, old browsers): the same
+    house-and-flame as static/favicon.svg, drawn at 16, 32 and 48 px."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=7 * 86400)
 
 
 @bp.route("/")

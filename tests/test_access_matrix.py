@@ -69,6 +69,7 @@ CASE = lambda ctx: ctx.case.id  # noqa: E731
 
 POLICY: dict[str, list[Cell]] = {
     "static": [Cell("GET", lambda c: "/static/app.css", everyone(200, anon=200))],
+    "main.favicon": [Cell("GET", lambda c: "/favicon.ico", everyone(200, anon=200))],
     "main.home": [Cell("GET", lambda c: "/", lambda r, s: 302 if r in (ANON, "admin") else 200)],
     "main.help": [Cell("GET", lambda c: "/help", everyone(200))],
     "auth.login": [Cell("GET", lambda c: "/login", everyone(302, anon=200))],

@@ -1,4 +1,6 @@
-"""The audit viewer (auditor, county): filter by user, object, action and date."""
+"""The audit viewer (auditor, county): filter by user, object, action and date; each row with
+its action's label, the object's name (a link where the viewer may open it) and before →
+after as a list (see present.py)."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -10,12 +12,15 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, StringField
-from wtforms.validators import Optional
+from wtforms.validators import Length, Optional
 
+from heating.audit import labels
 from heating.audit.models import AuditEvent
+from heating.audit.present import present
 from heating.auth import permissions
+from heating.core.forms import PromptSelectField
 from heating.core.i18n import LOCAL_TZ
-from heating.core.pagination import keyset_page, prefix_range
+from heating.core.pagination import keyset_page
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -24,12 +29,37 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    user = StringField(_l("User"), validators=[Optional()])
-    object_type = StringField(_l("Object type"), validators=[Optional()])
-    object_id = StringField(_l("Object id"), validators=[Optional()])
-    action = StringField(_l("Action"), validators=[Optional()])
+    user = StringField(_l("User"), validators=[Optional(), Length(max=64)])
+    object_type = PromptSelectField(_l("Object type"), prompt=_l("All objects"),
+                                    choices=list(labels.OBJECT_TYPES.items()))
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=40)])
+    #: choices set per request: the group names are the reader's language
+    action = PromptSelectField(_l("Action"), prompt=_l("All actions"))
     date_from = DateField(_l("Date from"), validators=[Optional()])
     date_to = DateField(_l("Date to"), validators=[Optional()])
+
+
+def _filtered(form: AuditFilterForm) -> Any:
+    """The query of the filters that are valid (an invalid one is shown with its message)."""
+    query = select(AuditEvent)
+    if form.user.data and not form.user.errors:
+        query = query.where(AuditEvent.actor_name == form.user.data.strip())
+    if form.object_type.data and not form.object_type.errors:
+        query = query.where(AuditEvent.object_type == form.object_type.data)
+    if form.object_id.data and not form.object_id.errors:
+        query = query.where(AuditEvent.object_id == form.object_id.data.strip())
+    action = form.action.data if not form.action.errors else None
+    if action and action.startswith("group:"):
+        query = query.where(AuditEvent.action.in_(labels.GROUP_ACTIONS[action[6:]]))
+    elif action:
+        query = query.where(AuditEvent.action == action)
+    if form.date_from.data and not form.date_from.errors:
+        start = datetime.combine(form.date_from.data, time.min, LOCAL_TZ)
+        query = query.where(AuditEvent.at >= start)
+    if form.date_to.data and not form.date_to.errors:
+        end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, LOCAL_TZ)
+        query = query.where(AuditEvent.at < end)
+    return query
 
 
 @bp.route("/")
@@ -37,26 +67,13 @@ class AuditFilterForm(FlaskForm):
 def index() -> Any:
     permissions.require(current_user, "audit.view")
     form = AuditFilterForm(request.args)
+    form.action.choices = labels.action_choices()
     form.validate()
-    query = select(AuditEvent)
-    if form.user.data:
-        query = query.where(AuditEvent.actor_name == form.user.data.strip())
-    if form.object_type.data:
-        query = query.where(AuditEvent.object_type == form.object_type.data.strip())
-    if form.object_id.data:
-        query = query.where(AuditEvent.object_id == form.object_id.data.strip())
-    if form.action.data:
-        query = query.where(prefix_range(AuditEvent.action, form.action.data.strip()))
-    if form.date_from.data and not form.date_from.errors:
-        start = datetime.combine(form.date_from.data, time.min, LOCAL_TZ)
-        query = query.where(AuditEvent.at >= start)
-    if form.date_to.data and not form.date_to.errors:
-        end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, LOCAL_TZ)
-        query = query.where(AuditEvent.at < end)
     try:
-        after = int(request.args.get("after", 0))
+        after = min(max(int(request.args.get("after", 0)), 0), 2**31 - 1)  # ids are INTEGER
     except ValueError:
         after = 0
-    page = keyset_page(query, AuditEvent.id, after, current_app.config["PAGE_SIZE"])
+    page = keyset_page(_filtered(form), AuditEvent.id, after, current_app.config["PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k != "after" and v}
-    return render_template("audit/list.html", form=form, page=page, args=args)
+    return render_template("audit/list.html", form=form, page=page, args=args,
+                           rows=present(page.items, current_user))

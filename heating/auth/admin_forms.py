@@ -7,11 +7,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from heating.areas.models import Area
 from heating.auth.models import ROLES
+from heating.core.forms import PromptSelectField
 
 #: role codes as people in the county office call them (DOMAIN.md)
 ROLE_LABELS = {
@@ -47,11 +48,15 @@ def area_choices(areas: list[Area]) -> dict[str, list[tuple[int, str]]]:
 
 
 class _GrantFields:
-    role = SelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
-    area_id = SelectField(_l("Area"), coerce=int,
-                          description=_l("County-wide roles over the county; reviewers and "
-                                         "inspectors over a township; clerks over a village "
-                                         "or a township."))
+    # both start empty: a preselected pair (the first role over the first area, a clerk over
+    # the whole county) was one the service refuses
+    role = PromptSelectField(_l("Role"), choices=[(r, ROLE_LABELS[r]) for r in ROLES],
+                             prompt=_l("— choose a role —"), required=_l("Choose a role."))
+    area_id = PromptSelectField(_l("Area"), coerce=int, prompt=_l("— choose an area —"),
+                                required=_l("Choose an area."),
+                                description=_l("County-wide roles over the county; reviewers "
+                                               "and inspectors over a township; clerks over a "
+                                               "village or a township."))
 
 
 class _TemporaryPassword:

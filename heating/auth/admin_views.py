@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from heating.areas.models import Area
+from heating.audit.present import present
 from heating.auth import permissions, services
 from heating.auth.admin_forms import (
     LEVEL_LABELS,
@@ -120,7 +121,8 @@ def _render_detail(user: User, **forms: Any) -> Any:
     forms.setdefault("name_form", DisplayNameForm(formdata=None, display_name=user.display_name))
     forms.setdefault("grant_form", _with_areas(GrantForm(formdata=None)))
     forms.setdefault("reset_form", ResetPasswordForm(formdata=None))
-    return render_template("admin/detail.html", user=user, events=services.account_events(user),
+    events = present(services.account_events(user), current_user)
+    return render_template("admin/detail.html", user=user, events=events,
                            is_self=user.id == current_user.id, **forms)
 
 

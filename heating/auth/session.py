@@ -38,7 +38,8 @@ def install_session_rules(app: Flask) -> None:
 
     @app.before_request
     def _session_rules() -> Any:
-        if request.endpoint == "static" or not current_user.is_authenticated:
+        # files, not pages: they neither keep a session alive nor wait for a new password
+        if request.endpoint in ("static", "main.favicon") or not current_user.is_authenticated:
             return None
         now = time.time()
         last = session.get("last_active")

@@ -13,9 +13,11 @@ from heating.auth import permissions
 from heating.auth.models import RoleGrant, User
 from heating.core.db import now_utc
 from heating.extensions import db
+from heating.households import lifecycle
 from heating.households.models import Household
 from heating.households.queries import visible_villages
 from heating.households.services import CaseError
+from heating.inspections import services
 from heating.inspections.models import Assignment
 
 # --- assignment and worklists --------------------------------------------------------------
@@ -25,12 +27,25 @@ def assignment_of(hh: Household) -> Assignment | None:
 
 
 def inspectors_for(hh: Household) -> list[User]:
-    """Active users holding the inspector role over the case's township (or county)."""
+    """Active users holding the inspector role over the case's township (or county), less
+    those the separation-of-duties guard would refuse on site (see ``refused_on_site``)."""
     query = (select(User).join(RoleGrant, RoleGrant.user_id == User.id)
              .where(RoleGrant.role == "inspector", User.active.is_(True),
                     RoleGrant.area_id.in_((hh.township_id, hh.county_id)))
              .distinct().order_by(User.display_name, User.id))
-    return list(db.session.scalars(query))
+    candidates = list(db.session.scalars(query))
+    refused = refused_on_site(hh, candidates)
+    return [u for u in candidates if u.id not in refused]
+
+
+def refused_on_site(hh: Household, users: list[User]) -> set[int]:
+    """Ids of ``users`` who registered or approved the case or recorded its installation:
+    the pass guard itself (lifecycle.separation_of_duties) asked about each of them."""
+    if not users:
+        return set()
+    context = services.guard_context(hh, None)
+    return {u.id for u in users if lifecycle.separation_of_duties(
+        hh, dataclasses.replace(context, actor_id=u.id))}
 
 
 def assign(hh: Household, inspector: User | None, visit_date: date, actor: Any,
@@ -42,6 +57,10 @@ def assign(hh: Household, inspector: User | None, visit_date: date, actor: Any,
     if inspector is None or "inspector" not in permissions.roles_over(inspector, hh) \
             or not inspector.active:
         raise CaseError(_l("Choose an inspector of this township."), "inspector_id")
+    if refused_on_site(hh, [inspector]):
+        raise CaseError(_l("%(name)s registered or approved this case or recorded its "
+                           "installation, so cannot pass its inspection: choose another "
+                           "inspector.", name=inspector.display_name), "inspector_id")
     if visit_date < today:
         raise CaseError(_l("The visit date cannot be in the past."), "visit_date")
     current = assignment_of(hh)

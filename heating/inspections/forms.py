@@ -29,6 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from heating.core.forms import PromptSelectField
 from heating.core.i18n import local_today
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, DEVICE_KINDS_BY_TYPE
 from heating.inspections.models import CHECK_ITEMS, DOCUMENT_KINDS, FOLLOW_UP_RESULTS
@@ -94,7 +95,12 @@ class InstallationForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    inspector_id = SelectField(_l("Inspector"), coerce=int, validate_choice=False)
+    # no inspector preselected: the first of the list is not a choice anyone made
+    inspector_id = PromptSelectField(
+        _l("Inspector"), coerce=int, validate_choice=False,
+        prompt=_l("— choose an inspector —"), required=_l("Choose an inspector."),
+        description=_l("Whoever registered or approved this case or recorded its "
+                       "installation may not inspect it and is left out of this list."))
     visit_date = DateField(_l("Visit date"), validators=[
         InputRequired(_l("Enter the visit date."))])
 

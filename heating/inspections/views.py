@@ -199,9 +199,11 @@ def inspect(case_id: int) -> Any:
             else:
                 _flash_refusal(err)
         else:
-            flash(_("Inspection recorded: %(result)s.", result=_("passed") if insp.result ==
-                    "pass" else _("failed")), "success")
-            return _to_case(hh)
+            flash(_("Inspection of %(name)s (%(village)s) recorded: %(result)s.",
+                    name=hh.head_name, village=hh.village.name,
+                    result=_("passed") if insp.result == "pass" else _("failed")), "success")
+            # back to the visits of the day, not to the (long) case page
+            return redirect(url_for("inspections.worklist"))
     return render_template(
         "inspections/inspect.html", form=form, case=hh, installation=inst,
         items=CHECKLIST[inst.conversion_type], pending=services.pending_photos(hh),

@@ -307,9 +307,13 @@ def imports_for(user: Any, limit: int = 100) -> list[UsageImport]:
 def import_for(import_id: int, user: Any) -> UsageImport | None:
     """The import, when it belongs to a county the user reads payouts of."""
     imp = db.session.get(UsageImport, import_id)
-    if imp is None or imp.county_id not in _viewable_counties(user):
+    if imp is None or not viewable(imp, user):
         return None
     return imp
+
+
+def viewable(imp: UsageImport, user: Any) -> bool:
+    return imp.county_id in _viewable_counties(user)
 
 
 def records_of(imp: UsageImport, *, low_only: bool = False, offset: int = 0,

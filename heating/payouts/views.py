@@ -264,8 +264,9 @@ def void(payment_id: int) -> Any:
     return redirect(target)
 
 
-def _download(data: bytes, mimetype: str, filename: str, inline: bool = False) -> Response:
-    response = Response(data, mimetype=mimetype)
+def _download(data: bytes, content_type: str, filename: str, inline: bool = False) -> Response:
+    # the header exactly as given: a ``mimetype`` would get a second "; charset=utf-8"
+    response = Response(data, content_type=content_type)
     how = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f"{how}; filename={filename}"
     response.headers["Cache-Control"] = "private, no-store"
@@ -273,7 +274,7 @@ def _download(data: bytes, mimetype: str, filename: str, inline: bool = False) -
     return response
 
 
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
@@ -300,7 +301,7 @@ def bankfile(batch_id: int, fmt: str) -> Any:
             batch = _load(batch_id, "payout.export")
             data = bankfiles.bank_file(batch, fmt, _me())
             db.session.commit()
-    return _download(data, MIMETYPES[fmt], f"{batch.number}.{fmt}")
+    return _download(data, CONTENT_TYPES[fmt], f"{batch.number}.{fmt}")
 
 
 @bp.route("/batches/<int:batch_id>/roster/<int:township_id>.pdf")

@@ -324,6 +324,48 @@ def test_add_grant_refuses_retired_unknown_and_duplicate(client, post, admin, wo
     assert "旧村" not in client.get(f"/admin/users/{target.id}").get_data(as_text=True)
 
 
+def _selected(page, name):
+    """The values of the selected options of the <select name=...> (none: the browser shows
+    the first option)."""
+    select_ = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S).group(0)
+    return [re.search(r'value="([^"]*)"', attrs).group(1)
+            for attrs in re.findall(r"<option([^>]*)>", select_) if " selected" in attrs]
+
+
+def test_add_role_form_starts_empty_and_must_be_picked(client, post, admin, world, target):
+    """It used to open on the first role over the first area: a clerk over the whole county,
+    a pair the service refuses."""
+    log_in(client, admin, lang="zh_Hans_CN")
+    for url in (f"/admin/users/{target.id}", "/admin/users/new"):
+        page = client.get(url).get_data(as_text=True)
+        assert _selected(page, "role") == [""] and _selected(page, "area_id") == [""], url
+        assert "— 请选择角色 —" in page and "— 请选择区域 —" in page
+    before = grants_of(target)
+    r = post(f"/admin/users/{target.id}/grants", {"role": "", "area_id": ""})
+    assert r.status_code == 200 and error_on(r, "role") and error_on(r, "area_id")
+    assert says(r, "Choose a role.") and says(r, "Choose an area.")
+    r = post(f"/admin/users/{target.id}/grants", {"role": "reviewer", "area_id": ""})
+    assert error_on(r, "area_id") and not error_on(r, "role")
+    assert _selected(r.get_data(as_text=True), "role") == ["reviewer"]  # kept for the retry
+    assert grants_of(target) == before and audit("user.role_granted") == []
+    r = post("/admin/users/new", new_user_data(world, role="", area_id=""))
+    assert r.status_code == 200 and error_on(r, "role") and error_on(r, "area_id")
+
+
+def test_account_history_reads_as_words_not_codes_and_json(client, post, admin, world, target):
+    log_in(client, admin, lang="zh_Hans_CN")
+    post(f"/admin/users/{target.id}/grants", {"role": "reviewer", "area_id": str(world.town_a.id)})
+    post(f"/admin/users/{target.id}/name", {"display_name": "李四四"})
+    post(f"/admin/users/{target.id}/disable")
+    page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    history = html.unescape(re.sub(r"<[^>]+>", "", page[page.index("账号操作记录"):]))
+    for raw in ("user.role_granted", "user.renamed", "user.disabled", "{", '"role"'):
+        assert raw not in history, raw
+    for line in ("授予角色", "角色：乡镇审核员", "区域：东河镇", "修改显示名称",
+                 "显示名称：李四 → 李四四", "停用账户", "可以登录：是 → 否"):
+        assert line in history, line
+
+
 def test_remove_grant(client, post, admin, world, target):
     grant = target.grants[0]
     page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)

@@ -350,3 +350,21 @@ def test_logout_needs_post(client, clerk):
     log_in(client, clerk)
     assert client.get("/logout").status_code == 405
     assert logged_in(client)
+
+
+def test_favicon_is_served_to_everyone_and_linked_from_every_page(app, client, world):
+    r = client.get("/favicon.ico")  # anonymous: no login detour
+    assert r.status_code == 200 and r.mimetype == "image/vnd.microsoft.icon"
+    assert r.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon" href="/favicon.ico"' in page
+    assert client.get("/static/favicon.svg").status_code == 200
+    # a user who must change the password, or has been idle, still gets the icon, and the
+    # request neither sends them to the password page nor keeps the session alive
+    user = make_user("clerk", world.village_a1, username="iconic", must_change_password=True)
+    log_in(client, user)
+    with client.session_transaction() as sess:
+        sess["last_active"] = stale = time.time() - 10 * 60
+    assert client.get("/favicon.ico").status_code == 200
+    with client.session_transaction() as sess:
+        assert sess["last_active"] == stale

@@ -2,6 +2,7 @@
 the pass guard, failing with reasons, separation of duties, and immutable inspections."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -71,6 +72,57 @@ def test_reviewer_assigns_and_inspector_sees_the_visit(app, client, post, world)
     log_in(client, stranger)
     assert hh.head_name not in client.get("/inspections/").get_data(as_text=True)
 
+
+def _inspector_select(page: str) -> str:
+    return re.search(r'<select[^>]*name="inspector_id".*?</select>', page, re.S).group(0)
+
+
+def test_assignment_leaves_out_whoever_the_pass_guard_would_refuse(app, client, post, world):
+    """The reviewer who approved the case, also an inspector, used to be offered (and the
+    first name preselected), to be refused only on site by the separation-of-duties guard."""
+    approver = make_user(["reviewer", "inspector"], world.town_a, display_name="周审核")
+    other = make_user("inspector", world.town_a, display_name="孙验收")
+    clerk_inspector = make_user(["clerk", "inspector"], world.town_a, display_name="钱录入")
+    hh = installed_case(world, clerk_inspector)  # registered and installed by an inspector
+    hh.approved_by_id = approver.id
+    db.session.commit()
+    log_in(client, approver, lang="zh_Hans_CN")
+    page = client.get(f"/households/{hh.id}").get_data(as_text=True)
+    select_ = _inspector_select(page)
+    assert "孙验收" in select_ and "周审核" not in select_ and "钱录入" not in select_
+    assert re.search(r'<option selected value="">— 请选择验收人员 —</option>', select_)
+    assert select_.count("selected") == 1  # nobody preselected
+    assert "登记、审核或录入安装信息的人员不能验收本户，已从名单中排除。" in page
+    today = local_today().isoformat()
+    for refused in (approver, clerk_inspector):  # posted anyway: refused with a message
+        r = post(f"/inspections/case/{hh.id}/assign",
+                 {"inspector_id": refused.id, "visit_date": today})
+        assert r.status_code == 302
+        assert says(client.get(r.location), "%(name)s registered or approved this case or "
+                    "recorded its installation, so cannot pass its inspection: choose another "
+                    "inspector.", name=refused.display_name)
+    r = post(f"/inspections/case/{hh.id}/assign", {"inspector_id": "", "visit_date": today})
+    assert says(client.get(r.location), "Choose an inspector.")
+    assert db.session.scalar(select(Assignment)) is None
+    post(f"/inspections/case/{hh.id}/assign", {"inspector_id": other.id, "visit_date": today})
+    assert db.session.scalar(select(Assignment)).inspector_id == other.id
+    # the current inspector is shown chosen when reassigning
+    select_ = _inspector_select(client.get(f"/households/{hh.id}").get_data(as_text=True))
+    assert re.search(rf'<option selected value="{other.id}">', select_)
+
+
+def test_no_inspector_left_to_choose_says_why(app, client, world):
+    only = make_user(["reviewer", "inspector"], world.town_a)
+    hh = installed_case(world)
+    hh.approved_by_id = only.id
+    db.session.commit()
+    log_in(client, only)
+    page = client.get(f"/households/{hh.id}")
+    assert 'name="inspector_id"' not in page.get_data(as_text=True)
+    assert says(page, "No inspector can be chosen: nobody holds the inspector role over this "
+                "township, or those who do registered or approved this case or recorded its "
+                "installation. Ask the administrator to grant the inspector role to someone "
+                "else.")
 
 def test_unassigned_cases_listed_for_reviewers(app, client, world):
     hh = installed_case(world)

@@ -14,7 +14,7 @@ from heating.core.i18n import local_today
 from heating.extensions import db
 from heating.inspections.models import Inspection
 from tests.fixtures import log_in, make_case, make_user, says
-from tests.inspections.support import all_ticked, installation_form, installed_case
+from tests.inspections.support import all_ticked, installation_form, installed_case, photo_files
 
 
 def _messages_of(body: str, css_class: str) -> int:
@@ -75,6 +75,11 @@ def test_worklist_gives_the_inspector_the_phone_and_no_empty_column_to_a_reviewe
     page = client.get("/inspections/").get_data(as_text=True)
     assert 'href="tel:13912345678"' in page
     assert f"/inspections/case/{hh.id}/inspect" in page
+    # county staff see the number only on request (on the case page): masked here, where the
+    # column used to be empty
+    log_in(client, make_user("county", world.county))
+    page = client.get("/inspections/").get_data(as_text=True)
+    assert hh.head_name in page and "139****5678" in page and "13912345678" not in page
 
 
 def test_a_duplicate_serial_warning_shows_once_after_saving(app, client, post, world):
@@ -98,3 +103,36 @@ def _renderings(msgid: str, **kw) -> set[str]:
     with force_locale("zh_Hans_CN"):
         chinese = gettext(msgid, **kw)
     return {english, chinese}
+
+
+def test_after_a_pass_or_a_fail_the_inspector_is_back_on_the_visit_list(app, client, post,
+                                                                         world):
+    """Not on the case page (6,500 px on a phone) but on the list of visits, with the result
+    said at the top."""
+    passing = installed_case(world, head_name="赵通过")
+    failing = installed_case(world, head_name="钱整改")
+    left = installed_case(world, head_name="孙待验")
+    inspector = make_user("inspector", world.town_a)
+    reviewer = make_user("reviewer", world.town_a)
+    log_in(client, reviewer)
+    for hh in (passing, failing, left):
+        post(f"/inspections/case/{hh.id}/assign",
+             {"inspector_id": inspector.id, "visit_date": local_today().isoformat()})
+    client.get("/")  # the reviewer's messages are shown (and gone)
+    log_in(client, inspector, lang="zh_Hans_CN")
+    r = post(f"/inspections/case/{passing.id}/inspect",
+             dict(all_ticked(), result="pass", **photo_files()))
+    assert r.status_code == 302 and r.location.endswith("/inspections/")
+    page = client.get(r.location).get_data(as_text=True)
+    flash = page[page.index('class="flash flash-success"'):]
+    assert flash[:flash.index("</div>")].endswith(
+        f"{world.village_a1.name} 赵通过 户的验收已登记：通过。")
+    assert "孙待验" in page and page.count("赵通过") == 1  # in the message, no longer a visit
+    r = post(f"/inspections/case/{failing.id}/inspect",
+             {"stoves_removed": "0", "result": "fail", "reasons": "未安装专用断路器"})
+    assert r.status_code == 302 and r.location.endswith("/inspections/")
+    assert f"{world.village_a1.name} 钱整改 户的验收已登记：不通过。" in client.get(
+        r.location).get_data(as_text=True)
+    db.session.refresh(passing)
+    db.session.refresh(failing)
+    assert (passing.state, failing.state) == ("passed", "failed")

@@ -65,6 +65,7 @@ def test_create_approve_export_and_results_over_http(app, client, post, world):
     first = client.get(f"/payouts/batches/{made.id}/bank.csv")
     assert first.status_code == 200 and first.data.startswith(b"\xef\xbb\xbf")
     assert "attachment" in first.headers["Content-Disposition"]
+    assert first.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     again = client.get(f"/payouts/batches/{made.id}/bank.csv")
     assert again.data == first.data
     xlsx = client.get(f"/payouts/batches/{made.id}/bank.xlsx")
