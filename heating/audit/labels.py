@@ -44,6 +44,7 @@ ACTION_GROUPS: tuple[tuple[str, Any, tuple[tuple[str, Any], ...]], ...] = (
         ("household.reveal_bank_account", _l("Full account number shown")),
         ("household.reveal_phone", _l("Full mobile number shown")),
         ("household.holder_exception", _l("Account holder exception recorded")),
+        ("household.print_name", _l("Print spelling of the name recorded")),
         ("household.bank_corrected", _l("Bank account corrected")),
         ("household.application_printed", _l("Application form printed")),
         ("installation.recorded", _l("Installation recorded")),
@@ -163,6 +164,7 @@ FIELDS: dict[str, Any] = {
     # cases
     "state": _l("State"), "case_state": _l("Case state"), "programme_year": _l("Programme year"),
     "village": _l("Village"), "township": _l("Township"), "head_name": _l("Head of household"),
+    "print_name": _l("Print spelling"), "print_name_reason": _l("Why this print spelling"),
     "id_number": _l("ID number"), "id_hash": _l("ID number key"),
     "phone": _l("Mobile number"), "group_name": _l("Group"), "house_no": _l("House number"),
     "residents": _l("Residents"), "heated_area": _l("Heated area (m²)"),

@@ -65,7 +65,7 @@ def _tmp_dir() -> str:
 
 def _download(export: exports.LedgerExport) -> Response:
     # no stream_with_context: the chunks need neither the request nor the session
-    response = Response(export.chunks(), mimetype=export.mimetype)
+    response = Response(export.chunks(), content_type=export.mimetype)  # charset included once
     # RFC 6266 / 5987: the Chinese name for browsers that read filename*, ASCII for the rest
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{export.ascii_filename}"; '

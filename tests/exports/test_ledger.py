@@ -95,7 +95,7 @@ def test_clerk_gets_full_numbers_as_text_cells(client, world, cases):
 def test_csv_opens_in_excel_with_chinese_headers_and_exact_numbers(client, world, cases):
     log_in(client, make_user("clerk", world.village_a1))
     response = client.get("/exports/households.csv")
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     rows = read_csv(response)
     hh = cases["a1"]
     row = rows[0]
