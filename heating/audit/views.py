@@ -15,7 +15,9 @@ from wtforms.validators import Optional
 from heating.audit.models import AuditEvent
 from heating.auth import permissions
 from heating.core.i18n import LOCAL_TZ
+from heating.core.numbers import DateBounds
 from heating.core.pagination import keyset_page, prefix_range
+from heating.core.web import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -28,8 +30,8 @@ class AuditFilterForm(FlaskForm):
     object_type = StringField(_l("Object type"), validators=[Optional()])
     object_id = StringField(_l("Object id"), validators=[Optional()])
     action = StringField(_l("Action"), validators=[Optional()])
-    date_from = DateField(_l("Date from"), validators=[Optional()])
-    date_to = DateField(_l("Date to"), validators=[Optional()])
+    date_from = DateField(_l("Date from"), validators=[Optional(), DateBounds()])
+    date_to = DateField(_l("Date to"), validators=[Optional(), DateBounds()])
 
 
 @bp.route("/")
@@ -53,10 +55,7 @@ def index() -> Any:
     if form.date_to.data and not form.date_to.errors:
         end = datetime.combine(form.date_to.data + timedelta(days=1), time.min, LOCAL_TZ)
         query = query.where(AuditEvent.at < end)
-    try:
-        after = int(request.args.get("after", 0))
-    except ValueError:
-        after = 0
+    after = int_arg("after", what=_l("Page"))
     page = keyset_page(query, AuditEvent.id, after, current_app.config["PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("audit/list.html", form=form, page=page, args=args)
