@@ -123,10 +123,15 @@ def ignore_bad_filters(form: Any) -> None:
     it had not been given, and the page says which filter was ignored and why."""
     form.validate()
     for field in form:
-        if field.errors:
+        if not field.errors:
+            continue
+        if field.process_errors:
+            # not even read (no number, no id): WTForms' own words are about types
+            _ignored(field.label.text, 0, DB_INT_MAX)
+        else:
             flash(_("%(field)s: %(error)s The filter was ignored.", field=field.label.text,
                     error=field.errors[0]), "warning")
-            field.data, field.raw_data, field.errors = field.default, [], []
+        field.data, field.raw_data, field.errors = field.default, [], []
 
 
 def attach_error(form: Any, err: Any) -> None:

@@ -63,3 +63,10 @@ def test_registration_form_refuses_huge_and_nan_numbers(client, post, world):
     log_in(client, make_user("clerk", world.village_a1), lang="zh_Hans_CN")
     r = post("/households/new", form_data(world, heated_area="sNaN"))
     assert "不是有效的小数。" in r.get_data(as_text=True)
+
+
+def test_a_filter_that_is_no_number_is_named_in_plain_words(client, world):
+    log_in(client, make_user("clerk", world.village_a1), lang="zh_Hans_CN")
+    body = client.get("/households/?township=abc&year=x").get_data(as_text=True)
+    assert "网址中“乡镇”的值无效，已忽略。" in body and "网址中“年度”的值无效，已忽略。" in body
+    assert "无法转化" not in body  # WTForms' own words about types
