@@ -20,6 +20,7 @@ from heating.core.db import configure_engine
 from heating.core.i18n import select_locale, select_timezone
 from heating.core.redact import install_log_redaction
 from heating.core.web import (
+    install_bounded_ids,
     install_error_pages,
     install_proxy_fix,
     install_template_helpers,
@@ -88,6 +89,7 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    install_bounded_ids(app)
     for bp in (main_bp, auth_bp, admin_bp, households_bp, imports_bp, exports_bp, audit_bp,
                inspections_bp, certificates_bp, subsidies_bp, publicity_bp, payouts_bp):
         app.register_blueprint(bp)

@@ -20,7 +20,9 @@ from heating.audit.present import present
 from heating.auth import permissions
 from heating.core.forms import PromptSelectField
 from heating.core.i18n import LOCAL_TZ
+from heating.core.numbers import DateBounds
 from heating.core.pagination import keyset_page
+from heating.core.web import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -35,8 +37,8 @@ class AuditFilterForm(FlaskForm):
     object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=40)])
     #: choices set per request: the group names are the reader's language
     action = PromptSelectField(_l("Action"), prompt=_l("All actions"))
-    date_from = DateField(_l("Date from"), validators=[Optional()])
-    date_to = DateField(_l("Date to"), validators=[Optional()])
+    date_from = DateField(_l("Date from"), validators=[Optional(), DateBounds()])
+    date_to = DateField(_l("Date to"), validators=[Optional(), DateBounds()])
 
 
 def _filtered(form: AuditFilterForm) -> Any:
@@ -69,10 +71,7 @@ def index() -> Any:
     form = AuditFilterForm(request.args)
     form.action.choices = labels.action_choices()
     form.validate()
-    try:
-        after = min(max(int(request.args.get("after", 0)), 0), 2**31 - 1)  # ids are INTEGER
-    except ValueError:
-        after = 0
+    after = int_arg("after", what=_l("Page"), high=2**31 - 1)  # audit ids are INTEGER
     page = keyset_page(_filtered(form), AuditEvent.id, after, current_app.config["PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("audit/list.html", form=form, page=page, args=args,

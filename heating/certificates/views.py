@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from config import ConfigError
@@ -27,6 +28,7 @@ from heating.certificates.models import Certificate
 from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.ratelimit import RateLimitConfigError, make_limiter
+from heating.core.web import int_arg, int_args
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.queries import case_in_scope, visible_villages
@@ -150,7 +152,7 @@ def index() -> Any:
     """The valid certificates of one village, to print all or a selection."""
     permissions.require(current_user, "certificate.download")
     villages = _villages()
-    village_id = request.args.get("village", type=int) or 0
+    village_id = int_arg("village", what=_l("Village"))
     village = _village(village_id) if village_id else None
     certs = services.village_certificates(village.id) if village else []
     choices = [(0, _("Choose a village"))] + [(v.id, f"{v.parent.name} {v.name}")
@@ -165,8 +167,8 @@ def batch() -> Any:
     """All valid certificates of a village (or the ticked ones) as one PDF, in house-number
     order."""
     permissions.require(current_user, "certificate.download")
-    village = _village(request.args.get("village", type=int) or 0)
-    ids = request.args.getlist("ids", type=int) or None
+    village = _village(int_arg("village", what=_l("Village")))
+    ids = int_args("ids", what=_l("Certificates")) or None
     certs = services.village_certificates(village.id, ids)
     db.session.commit()  # end the read: the audit row needs a writer transaction
     with writing():

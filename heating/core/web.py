@@ -1,5 +1,6 @@
 """Request plumbing shared by every blueprint: write intent for SQLite, template helpers,
-error pages (never a bare 500), and a local-only ``next`` redirect check."""
+error pages (never a bare 500), a local-only ``next`` redirect check, and numbers read from
+the query string (bounded; a bad one is ignored with a message, never an error page)."""
 from __future__ import annotations
 
 import logging
@@ -7,16 +8,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, render_template, request
-from flask_babel import get_locale
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from heating.core.db import write_intent
 from heating.core.i18n import LANGUAGE_NAMES, local
 from heating.core.money import format_fen, format_yuan
+from heating.core.numbers import DB_INT_MAX, whole_number
 from heating.extensions import db
 
 log = logging.getLogger("heating")
@@ -50,6 +53,85 @@ def safe_next(target: str | None, default: str) -> str:
             or "\\" in target or any(ord(c) < 32 for c in target)):
         return default
     return target
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` of every route: a number beyond what a database id holds does not match
+    the route (404) instead of reaching the query (a 500)."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = DB_INT_MAX, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def install_bounded_ids(app: Flask) -> None:
+    """Before any blueprint: rules bind their converters when they are added."""
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
+#: the highest page number a paged view accepts (page × page size stays a database integer)
+MAX_PAGE = 1_000_000
+
+
+def int_arg(name: str, default: int | None = 0, *, low: int = 0, high: int = DB_INT_MAX,
+            what: str | LazyString | None = None) -> int | None:
+    """The query parameter ``name`` as a whole number from ``low`` to ``high``: ``default``
+    when it is missing or empty, and when it is anything else too, then with a message that
+    says it was ignored (a hand-edited or stale link still opens its page)."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        return whole_number(raw, low, high)
+    except ValueError:
+        _ignored(what or name, low, high)
+        return default
+
+
+def int_args(name: str, *, low: int = 1, high: int = DB_INT_MAX,
+             what: str | LazyString | None = None) -> list[int]:
+    """A repeated query parameter (``?ids=1&ids=2``) as whole numbers; bad ones are left
+    out, with one message."""
+    found, bad = [], False
+    for raw in request.args.getlist(name):
+        try:
+            found.append(whole_number(raw, low, high))
+        except ValueError:
+            bad = True
+    if bad:
+        _ignored(what or name, low, high)
+    return found
+
+
+def page_arg(name: str = "page") -> int:
+    """A page number (1 when missing or bad)."""
+    return int_arg(name, 1, low=1, high=MAX_PAGE, what=_l("Page")) or 1
+
+
+def _ignored(what: Any, low: int, high: int) -> None:
+    if high < DB_INT_MAX:
+        flash(_("“%(what)s” must be a whole number from %(low)s to %(high)s; the value in the "
+                "address was ignored.", what=what, low=low, high=high), "warning")
+    else:
+        flash(_("The value for “%(what)s” in the address is not valid and was ignored.",
+                what=what), "warning")
+
+
+def ignore_bad_filters(form: Any) -> None:
+    """A GET filter form read from the query string: a field whose value does not pass its
+    validators (a year out of range, an id that is no number) is reset to its default, as if
+    it had not been given, and the page says which filter was ignored and why."""
+    form.validate()
+    for field in form:
+        if not field.errors:
+            continue
+        if field.process_errors:
+            # not even read (no number, no id): WTForms' own words are about types
+            _ignored(field.label.text, 0, DB_INT_MAX)
+        else:
+            flash(_("%(field)s: %(error)s The filter was ignored.", field=field.label.text,
+                    error=field.errors[0]), "warning")
+        field.data, field.raw_data, field.errors = field.default, [], []
 
 
 def attach_error(form: Any, err: Any) -> None:

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -33,6 +32,7 @@ from heating.core.ids import (
     canonical_mobile,
     luhn_ok,
 )
+from heating.core.numbers import MAX_YEAR, MIN_YEAR, FiniteDecimalField, id_choice
 from heating.households.lifecycle import STATES
 from heating.households.models import (
     CONVERSION_TYPES,
@@ -62,7 +62,7 @@ class HouseholdForm(FlaskForm):
     village_id = SelectField(_l("Village"), coerce=int, validators=[InputRequired()])
     programme_year = IntegerField(_l("Programme year"), validators=[
         InputRequired(_l("Enter the programme year.")),
-        NumberRange(2016, 2100, _l("Enter a year between 2016 and 2100."))])
+        NumberRange(MIN_YEAR, MAX_YEAR, _l("Enter a year between 2016 and 2100."))])
     head_name = StringField(_l("Head of household"), filters=[_strip_spaces_inside_kept],
                             validators=[DataRequired(_l("Enter the name of the head of "
                                                         "household.")), Length(max=50)])
@@ -80,7 +80,7 @@ class HouseholdForm(FlaskForm):
     residents = IntegerField(_l("Residents"), validators=[
         InputRequired(_l("Enter the number of residents.")),
         NumberRange(1, 30, _l("Residents must be between 1 and 30."))])
-    heated_area = DecimalField(_l("Heated area (m²)"), places=2, validators=[
+    heated_area = FiniteDecimalField(_l("Heated area (m²)"), places=2, validators=[
         InputRequired(_l("Enter the heated area in square metres.")),
         NumberRange(Decimal("5"), Decimal("1000"),
                     _l("A heated area must be between 5 and 1000 m²; check the figure."))])
@@ -160,14 +160,15 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), filters=[_strip_spaces_inside_kept])
-    township = SelectField(_l("Township"), coerce=int, validate_choice=False, default=0)
-    village = SelectField(_l("Village"), coerce=int, validate_choice=False, default=0)
+    township = SelectField(_l("Township"), coerce=id_choice, validate_choice=False, default=0)
+    village = SelectField(_l("Village"), coerce=id_choice, validate_choice=False, default=0)
     state = SelectField(_l("State"), choices=[("", _l("All states"))] + list(STATES.items()),
                         validate_choice=False, default="")
     conversion_type = SelectField(_l("Conversion type"), choices=[("", _l("All types"))]
                                   + list(CONVERSION_TYPES.items()), validate_choice=False,
                                   default="")
-    year = IntegerField(_l("Programme year"), validators=[Optional()])
+    year = IntegerField(_l("Programme year"), validators=[
+        Optional(), NumberRange(MIN_YEAR, MAX_YEAR, _l("Enter a year between 2016 and 2100."))])
     order = SelectField(_l("Order"), choices=[("", _l("Newest first")),
                                               ("oldest", _l("Oldest first"))],
                         validate_choice=False, default="")

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from heating.core.web import page_arg
 from heating.extensions import db
 from heating.households import import_services as services
 from heating.households.forms import default_programme_year
@@ -90,7 +91,7 @@ def detail(import_id: int) -> Any:
     problems = [r for r in rows if r[1] != "new"]
     show = request.args.get("show") or ("problems" if problems else "all")
     chosen = problems if show == "problems" else rows
-    page = max(_int(request.args.get("page")), 1)
+    page = page_arg()
     shown = chosen[(page - 1) * PAGE:page * PAGE]
     return render_template(
         "imports/detail.html", rec=rec, data=data, show=show, page=page,
@@ -109,13 +110,6 @@ def _display(row: list[Any]) -> dict[str, Any]:
     return {"number": number, "status": status, "name": name, "id_masked": id_masked,
             "village": village, "messages": [(p.get("k", "e"), render_problem(p))
                                              for p in problems]}
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 @bp.route("/<int:import_id>/confirm", methods=["POST"])

@@ -13,6 +13,7 @@ from heating.auth import permissions
 from heating.core.ids import InvalidValue, canonical_id_number, normalize
 from heating.core.lookup import keyed_hash
 from heating.core.masking import mask_id
+from heating.core.numbers import MAX_YEAR, MIN_YEAR, whole_number_or
 from heating.core.pagination import Page, keyset_page, prefix_range
 from heating.extensions import db
 from heating.households.forms import SearchForm
@@ -36,14 +37,14 @@ class Filters:
 
     @classmethod
     def from_form(cls, form: SearchForm) -> Filters:
-        """From the list's search form: a bad number reads as "no filter", an unknown state
-        is ignored."""
+        """From the list's search form: a bad number (not one, out of range) reads as "no
+        filter", an unknown state is ignored (the list says so: web.ignore_bad_filters)."""
         state = form.state.data or ""
-        return cls(q=form.q.data or "", township=_id(form.township.data),
-                   village=_id(form.village.data),
+        return cls(q=form.q.data or "", township=whole_number_or(form.township.data, 0),
+                   village=whole_number_or(form.village.data, 0),
                    state=state if state in STATES else "",
                    conversion_type=form.conversion_type.data or "",
-                   year=form.year.data if not form.year.errors else None,
+                   year=whole_number_or(form.year.data, None, MIN_YEAR, MAX_YEAR),
                    order=OLDEST_FIRST if form.order.data == OLDEST_FIRST else "")
 
     @classmethod
@@ -53,14 +54,6 @@ class Filters:
 
 
 OLDEST_FIRST = "oldest"
-
-
-def _id(value: Any) -> int:
-    """An area id from a filter value; 0 (no filter) when it is not a positive number."""
-    try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 def case_in_scope(user: Any, case_id: int) -> Household:

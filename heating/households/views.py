@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,8 +28,9 @@ from heating.certificates.forms import RevokeForm
 from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.i18n import local_today
+from heating.core.numbers import whole_number_or
 from heating.core.pdf import show_chars
-from heating.core.web import attach_error
+from heating.core.web import attach_error, ignore_bad_filters, int_arg
 from heating.extensions import db
 from heating.households import lifecycle, queries, services
 from heating.households.forms import (
@@ -63,6 +65,7 @@ def _village_choices(roles: frozenset[str]) -> list[tuple[int, str]]:
 def index() -> Any:
     permissions.require(current_user, "household.view")
     form = SearchForm(request.args)
+    ignore_bad_filters(form)
     f = queries.Filters.from_form(form)  # read as the ledger export reads them
     townships = queries.visible_townships(current_user)
     villages = queries.village_filter_options(current_user, f.township)
@@ -73,7 +76,7 @@ def index() -> Any:
     form.township.choices = [(0, _("All townships"))] + [(t.id, t.name) for t in townships]
     form.village.choices = [(0, _("All villages") if villages else
                              _("Choose a township first"))] + [(v.id, v.name) for v in villages]
-    result = queries.page(current_user, f, _int(request.args.get("after")),
+    result = queries.page(current_user, f, int_arg("after", what=_l("Page")),
                           current_app.config["PAGE_SIZE"])
     counts = queries.counts_by_state(current_user, f)
     args = {k: v for k, v in request.args.items() if k != "after" and v}
@@ -85,13 +88,6 @@ def index() -> Any:
         total=sum(counts.values()), crumbs=_breadcrumb(f), args=args, filters=f,
         state_labels=state_labels, type_labels=type_labels,
         type_choices=[("", _("All types"))] + list(type_labels.items()))
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _breadcrumb(f: queries.Filters) -> list[Area]:
@@ -231,7 +227,7 @@ def edit(case_id: int) -> Any:
         village = db.session.get(Area, form.village_id.data)
         try:
             services.update_household(hh, form.data_for_service(), village, current_user,
-                                      _int(form.version.data), form.reason.data)
+                                      whole_number_or(form.version.data, 0), form.reason.data)
             db.session.commit()
         except (services.VersionConflict, StaleDataError):
             db.session.rollback()

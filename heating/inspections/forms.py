@@ -12,7 +12,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -31,6 +30,7 @@ from wtforms.validators import (
 
 from heating.core.forms import PromptSelectField
 from heating.core.i18n import local_today
+from heating.core.numbers import FiniteDecimalField, id_choice
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, DEVICE_KINDS_BY_TYPE
 from heating.inspections.models import CHECK_ITEMS, DOCUMENT_KINDS, FOLLOW_UP_RESULTS
 
@@ -58,11 +58,11 @@ class InstallationForm(FlaskForm):
         InputRequired(_l("Enter the number of units.")),
         NumberRange(1, 20, _l("Units must be between 1 and 20."))],
         description=_l("The subsidy covers one device per household."))
-    rated_power = DecimalField(_l("Rated power (kW)"), places=2, validators=[
+    rated_power = FiniteDecimalField(_l("Rated power (kW)"), places=2, validators=[
         InputRequired(_l("Enter the rated power in kW.")),
         NumberRange(Decimal("0.1"), Decimal("100"),
                     _l("Rated power must be between 0.1 and 100 kW; check the figure.")), _fen])
-    invoice_amount = DecimalField(_l("Invoice amount (yuan)"), places=2, validators=[
+    invoice_amount = FiniteDecimalField(_l("Invoice amount (yuan)"), places=2, validators=[
         InputRequired(_l("Enter the invoice amount in yuan.")),
         NumberRange(Decimal("1"), Decimal("200000"),
                     _l("The invoice amount must be between 1 and 200,000 yuan.")), _fen],
@@ -97,7 +97,7 @@ class InstallationForm(FlaskForm):
 class AssignForm(FlaskForm):
     # no inspector preselected: the first of the list is not a choice anyone made
     inspector_id = PromptSelectField(
-        _l("Inspector"), coerce=int, validate_choice=False,
+        _l("Inspector"), coerce=id_choice, validate_choice=False,
         prompt=_l("— choose an inspector —"), required=_l("Choose an inspector."),
         description=_l("Whoever registered or approved this case or recorded its "
                        "installation may not inspect it and is left out of this list."))
@@ -164,7 +164,7 @@ class FollowUpForm(FlaskForm):
 class SampleForm(FlaskForm):
     """The random follow-up sample: a township and how many paid cases to visit."""
 
-    township_id = SelectField(_l("Township"), coerce=int, validate_choice=False)
+    township_id = SelectField(_l("Township"), coerce=id_choice, validate_choice=False)
     n = IntegerField(_l("Cases to visit"), default=10, validators=[
         InputRequired(_l("Enter how many cases to visit.")),
         NumberRange(1, 500, _l("Enter a number between 1 and 500."))])

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,7 +28,8 @@ from heating.certificates import services as certificates
 from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.i18n import local_today
-from heating.core.web import attach_error
+from heating.core.numbers import whole_number_or
+from heating.core.web import attach_error, int_arg
 from heating.extensions import db
 from heating.households import lifecycle, queries
 from heating.households.models import Household
@@ -63,7 +65,7 @@ def worklist() -> Any:
     if not (permissions.can(current_user, "inspection.perform")
             or permissions.can(current_user, "inspection.assign")):
         abort(403)
-    village_id = _int(request.args.get("village"))
+    village_id = int_arg("village", what=_l("Village"))
     villages = assignments.worklist_villages(current_user)
     if village_id not in {v.id for v in villages}:
         village_id = 0
@@ -72,13 +74,6 @@ def worklist() -> Any:
     choices = [(0, _("All villages"))] + [(v.id, f"{v.parent.name} {v.name}") for v in villages]
     return render_template("inspections/worklist.html", work=work, village_choices=choices,
                            village_id=village_id, today=today)
-
-
-def _int(value: Any) -> int:
-    try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 # --- installation -----------------------------------------------------------------------------
@@ -103,7 +98,7 @@ def installation(case_id: int) -> Any:
     if form.validate_on_submit():
         try:
             services.save_installation(hh, form.data_for_service(), current_user,
-                                       _int(form.version.data) if inst else None)
+                                       whole_number_or(form.version.data, 0) if inst else None)
             db.session.commit()
         except (VersionConflict, StaleDataError):
             db.session.rollback()

@@ -11,6 +11,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from heating.core.ids import InvalidValue, canonical_bank_account, luhn_ok
+from heating.core.numbers import id_choice
 from heating.payouts.models import SUBSIDY_KINDS
 
 
@@ -33,7 +34,7 @@ class PreviewForm(FlaskForm):
 
     kind = SelectField(choices=list(SUBSIDY_KINDS.items()), default="equipment",
                        validate_choice=False)
-    township_id = SelectField(coerce=int, default=0, validate_choice=False)
+    township_id = SelectField(coerce=id_choice, default=0, validate_choice=False)
     season = StringField(default="")
     repay = BooleanField()
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from heating.core.masking import mask_name
 from heating.core.money import format_fen
 from heating.core.spreadsheet_write import neutralise
+from heating.core.web import page_arg
 from heating.extensions import db
 from heating.households.lifecycle import STATES
 from heating.payouts import usage as services
@@ -51,13 +52,6 @@ def _load_preview(token: str) -> services.Preview:
     if preview is None:
         abort(404)
     return preview
-
-
-def _page() -> int:
-    try:
-        return max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        return 1
 
 
 def _reason(code: str | None, params: dict[str, Any] | None) -> str:
@@ -134,7 +128,7 @@ def usage_preview(token: str) -> Any:
     show = request.args.get("show") if request.args.get("show") in SHOW else (
         "excluded" if preview.counts["excluded"] else "all")
     chosen = _filtered(preview.rows, show)
-    page = _page()
+    page = page_arg()
     rows = chosen[(page - 1) * PAGE:page * PAGE]
     return render_template(
         "payouts/usage_preview.html", preview=preview, show=show, page=page,
@@ -182,7 +176,7 @@ def usage_detail(import_id: int) -> Any:
     imp = _load_import(import_id)
     show = request.args.get("show") if request.args.get("show") in ("records", "low",
                                                                     "excluded") else "records"
-    page = _page()
+    page = page_arg()
     excluded = imp.report.get("excluded", [])
     if show == "excluded":
         total, rows = len(excluded), excluded[(page - 1) * PAGE:page * PAGE]

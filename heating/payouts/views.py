@@ -32,7 +32,7 @@ from heating.certificates import services as certificates
 from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.money import format_fen
-from heating.core.web import attach_error
+from heating.core.web import attach_error, page_arg
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.services import VersionConflict
@@ -154,7 +154,7 @@ def _load(batch_id: int, perm: str) -> PayoutBatch:
 
 def _detail_context(batch: PayoutBatch) -> dict[str, Any]:
     status = request.args.get("status") or None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     return {
         "batch": batch, "status": status, "page": page, "PAGE": PAGE,
         "payments": batches.payments_page(batch, status, (page - 1) * PAGE, PAGE),

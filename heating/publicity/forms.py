@@ -14,6 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from heating.core.numbers import id_choice
+
 
 def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
@@ -25,7 +27,7 @@ class PublishForm(FlaskForm):
     village_id = HiddenField()
     year = HiddenField()
     # the service checks every id (eligible, in scope): the choices only render the boxes
-    case_ids = SelectMultipleField(_l("Cases"), coerce=int, validate_choice=False)
+    case_ids = SelectMultipleField(_l("Cases"), coerce=id_choice, validate_choice=False)
     title = StringField(_l("Title"), filters=[_strip], validators=[
         DataRequired(_l("Give the notice a title.")), Length(max=200)])
     starts_on = DateField(_l("First day of the notice period"), validators=[

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -19,7 +20,8 @@ from heating.certificates import services as certificates
 from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.i18n import local_today
-from heating.core.web import attach_error
+from heating.core.numbers import whole_number_or
+from heating.core.web import attach_error, int_arg
 from heating.extensions import db
 from heating.households.lifecycle import TransitionError
 from heating.households.models import Household
@@ -134,9 +136,8 @@ def index() -> Any:
 
 def _area_arg(value: Any, allowed: list[Area]) -> Area | None:
     """An area id from the page, which must be one of ``allowed`` (404 otherwise)."""
-    try:
-        area_id = int(value or 0)
-    except (TypeError, ValueError):
+    area_id = whole_number_or(value or 0, None)
+    if area_id is None:
         abort(404)
     if not area_id:
         return None
@@ -168,23 +169,22 @@ def new() -> Any:
     permissions.require(current_user, "notice.manage")
     townships = scope.manageable_townships(current_user)
     form = PublishForm()
-    source = request.form if request.method == "POST" else request.args
     township = _area_arg(form.township_id.data if request.method == "POST"
-                         else source.get("township"), townships)
+                         else int_arg("township", what=_l("Township")), townships)
     if township is None and len(townships) == 1:
         township = townships[0]
     villages = ([v for v in township.children if v.level == "village" and not v.retired]
                 if township else [])
     village = _area_arg(form.village_id.data if request.method == "POST"
-                        else source.get("village"), villages) if township else None
+                        else int_arg("village", what=_l("Village")), villages) if township else None
     years: list[int] = []
     year: int | None = None
     if township is not None:
         years = sorted({c.programme_year for c in services.eligible_cases(
             current_user, township, village)}, reverse=True)
-        wanted = form.year.data if request.method == "POST" else source.get("year")
-        year = int(wanted) if str(wanted or "").isdigit() and int(wanted) in years else (
-            years[0] if years else None)
+        wanted = (whole_number_or(form.year.data, None) if request.method == "POST"
+                  else int_arg("year", None, what=_l("Programme year")))
+        year = wanted if wanted in years else (years[0] if years else None)
     if request.method == "POST" and township is not None and form.validate_on_submit():
         try:
             notice = services.publish(

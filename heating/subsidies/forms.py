@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from heating.core.numbers import MAX_YEAR, MIN_YEAR
 from heating.households.forms import default_programme_year
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, DEVICE_KINDS_BY_TYPE
 from heating.subsidies.models import EQUIPMENT_METHODS
@@ -84,7 +85,7 @@ class PolicyForm(FlaskForm):
     county_id = SelectField(_l("County"), coerce=int, validators=[InputRequired()])
     programme_year = IntegerField(_l("Programme year"), validators=[
         InputRequired(_l("Enter the programme year.")),
-        NumberRange(2016, 2100, _l("Enter a year between 2016 and 2100."))],
+        NumberRange(MIN_YEAR, MAX_YEAR, _l("Enter a year between 2016 and 2100."))],
         description=_l("The policy applies to cases of this programme year (年度)."))
     conversion_type = SelectField(_l("Conversion type"), choices=list(CONVERSION_TYPES.items()))
     device_kind = SelectField(

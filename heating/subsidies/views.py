@@ -9,12 +9,15 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.core.money import format_number
+from heating.core.numbers import MAX_YEAR, MIN_YEAR
+from heating.core.web import int_arg
 from heating.extensions import db
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS_BY_TYPE, Household
 from heating.households.templating import register_case_panel
@@ -58,18 +61,11 @@ def _require_manage(policy: SubsidyPolicy) -> None:
         abort(403)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @bp.route("/policies/")
 @login_required
 def index() -> Any:
     permissions.require(current_user, "policy.view")
-    year = _int(request.args.get("year"))
+    year = int_arg("year", None, low=MIN_YEAR, high=MAX_YEAR, what=_l("Programme year"))
     ctype = request.args.get("type") if request.args.get("type") in CONVERSION_TYPES else ""
     counties = services.counties_for(current_user)
     found = services.policies(counties, year=year, conversion_type=ctype or None)
