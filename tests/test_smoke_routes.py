@@ -53,7 +53,8 @@ NOT_SHOWN = {302, 403, 404}
 HOSTILE = ("99999999999999999999", str(2 ** 63), "-1", "-99999999999999999999", "abc", "1e309",
            "NaN", "1.5", "7x", "", "9999-12-31", "0001-01-01", "9" * 5000)
 HOSTILE_PATH = ("x" * 300, "..%2F..%2Fetc", "１２３", "-1")
-BEYOND_64_BITS = (2 ** 63, 10 ** 20)
+#: beyond PostgreSQL's INTEGER (the id columns), beyond 64 bits, and far beyond
+BEYOND_64_BITS = (2 ** 31, 2 ** 63, 10 ** 20)
 
 
 @dataclass
@@ -88,6 +89,8 @@ ROUTES: dict[str, list[Visit] | Callable[[dict], list[Visit]]] = {
     "static": [V(lambda i: {"filename": "app.css"}, STAFF | {ANON}),
                V(lambda i: {"filename": "app.js"}, STAFF | {ANON})],
     "main.home": [V(None, CASE)],  # the admin is sent to the user list
+    "main.help": [V(None, STAFF)],
+    "main.favicon": [V(None, STAFF | {ANON})],
     "auth.login": [V(None, {ANON}), V(lambda i: {"next": "/households/"}, {ANON})],
     "auth.password": [V(None, STAFF)],
     "auth.set_language": [V(lambda i: {"code": i["lang"]})],  # a redirect for everyone

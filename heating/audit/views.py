@@ -71,7 +71,7 @@ def index() -> Any:
     form = AuditFilterForm(request.args)
     form.action.choices = labels.action_choices()
     form.validate()
-    after = int_arg("after", what=_l("Page"), high=2**31 - 1)  # audit ids are INTEGER
+    after = int_arg("after", what=_l("Page"))
     page = keyset_page(_filtered(form), AuditEvent.id, after, current_app.config["PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("audit/list.html", form=form, page=page, args=args,

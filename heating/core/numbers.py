@@ -1,8 +1,9 @@
 """Numbers from requests and forms, bounded before they reach a query.
 
-A database integer holds at most 2**63 - 1 (SQLite INTEGER, PostgreSQL bigint): a larger id or
-page number from a URL or a form makes SQLite raise OverflowError and PostgreSQL an
-out-of-range error, both a 500 if let through.  Everything that turns request text into a
+Every id column is a 32-bit INTEGER on PostgreSQL (SQLAlchemy's ``Integer``: SQLite's
+INTEGER holds 64 bits): an id or page number from a URL or a form beyond 2**31 - 1 makes
+PostgreSQL raise "integer out of range" (the driver casts the parameter to INTEGER) and
+SQLite an OverflowError beyond 2**63 - 1, both a 500 if let through.  Everything that turns request text into a
 number for a query goes through ``whole_number`` (views through ``core.web.int_arg``, select
 fields of ids through ``coerce=id_choice``, ``<int:…>`` in routes through the bounded
 converter in ``core.web``); decimal fields refuse NaN and infinities.
@@ -18,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField
 from wtforms.validators import ValidationError
 
-#: the largest whole number a database integer column holds
-DB_INT_MAX = 2 ** 63 - 1
+#: the largest whole number every integer column holds on both databases (PostgreSQL INTEGER)
+DB_INT_MAX = 2 ** 31 - 1
 #: programme years the system takes (registration, policies, filters)
 MIN_YEAR, MAX_YEAR = 2016, 2100
 #: dates a form or filter takes: no record is older than 2000, and a day either side of any of

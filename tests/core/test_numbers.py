@@ -63,3 +63,15 @@ def test_int_routes_stop_at_64_bits():
         with pytest.raises(Exception) as caught:
             adapter.match(f"/households/{too_big}")
         assert getattr(caught.value, "code", None) == 404
+
+
+def test_ids_beyond_the_integer_columns_are_404_not_500(client, world):
+    """Ids are INTEGER on PostgreSQL: 2**31 in a route or an ``after`` used to be a 500 there
+    ("integer out of range"), though SQLite holds it."""
+    from tests.fixtures import log_in, make_user
+    log_in(client, make_user("county", world.county))
+    for url in ("/households/2147483648", "/households/4294967296",
+                "/payouts/batches/4294967296", "/subsidies/policies/3000000000"):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/households/2147483647").status_code == 404  # the largest id: no case
+    assert client.get("/audit/?after=4294967296").status_code == 200
