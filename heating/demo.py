@@ -491,7 +491,7 @@ class CaseMaker:
                 actor = rng.choice(reviewers)
             elif action == "cancel":
                 actor = rng.choice(reviewers + [self.staff.county_id])
-            elif action == "withdraw" and source not in lifecycle.CLERK_EDIT_STATES:
+            elif action == "withdraw" and not lifecycle.allows("edit_registration", source):
                 actor = rng.choice(reviewers + [clerk])  # the township has the case
             else:
                 actor = clerk

@@ -22,8 +22,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # households
     "household.view": ALL_CASE_ROLES,
     "household.create": frozenset({"clerk"}),
-    "household.edit": frozenset({"clerk"}),  # only in CLERK_EDIT_STATES
-    "household.correct": frozenset({"reviewer"}),  # only in CORRECTION_STATES, with a reason
+    # the states: lifecycle.ACTIVITIES "edit_registration" / "correct_registration" (a reason)
+    "household.edit": frozenset({"clerk"}),
+    "household.correct": frozenset({"reviewer"}),
+    # spreadsheet import of households (the uploader's import scope: these roles' areas)
+    "household.import": frozenset({"clerk", "reviewer", "county"}),
+    # an import record is read by its uploader, and by these roles over its county
+    "household.import_records": frozenset({"county"}),
     "household.holder_exception": frozenset({"county"}),
     # the print spelling (印刷用名) documents print for a name no bundled font can print
     "household.print_name": frozenset({"reviewer", "county"}),
@@ -42,6 +47,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "certificate.download": ALL_CASE_ROLES,
     "certificate.revoke": frozenset({"reviewer", "county"}),
     "document.upload": frozenset({"clerk"}),
+    # who may open a scanned ID or bank card: the roles that see or may ask for full numbers
+    "document.view": frozenset({"clerk", "reviewer", "finance", "county", "auditor"}),
     # 回头看: follow-up visits to paid cases (a rebound or removed device stops the running subsidy)
     "followup.record": frozenset({"inspector", "county"}),
     "followup.sample": frozenset({"county"}),  # drawn at random by the system, not chosen
@@ -56,10 +63,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # payouts: batches (maker–checker), bank files, bank results, usage files
     "payout.view": frozenset({"finance", "county", "auditor"}),
     "payout.create": frozenset({"finance"}),
-    "payout.approve": frozenset({"finance"}),  # never the batch's creator
+    "payout.approve": frozenset({"finance"}),  # never the batch's creator: may_approve_batch
     "payout.export": frozenset({"finance"}),
     "payout.results": frozenset({"finance"}),
     "usage.import": frozenset({"finance"}),
+    # usage files are read by whoever reads payouts
+    "usage.view": frozenset({"finance", "county", "auditor"}),
     # a corrected bank account after a failed payment: requested, then approved by another
     "account.correction.request": frozenset({"clerk", "finance"}),
     "account.correction.approve": frozenset({"finance", "county"}),
@@ -167,3 +176,80 @@ def scoped(query: Any, model: Any, user: Any, perm: str = "household.view") -> A
 
 def user_from(obj: Any) -> User | None:
     return obj if isinstance(obj, User) else None
+
+
+# --- rules on one object ---------------------------------------------------------------------------
+# Predicates that need the object besides the user's roles.  They take plain attributes (any
+# object with the named fields), so this module imports no domain; the view (button), the
+# service (refusal) and the template all call them.  The database holds the second line where
+# it can (CHECK constraints: a batch's approver is not its creator, a correction's decider is
+# not its requester).
+
+#: full number shown without asking, or the audited "show" with a reason, per number
+REVEALABLE: dict[str, tuple[str, str]] = {
+    "id_number": ("household.full_id", "household.reveal_id"),
+    "bank_account": ("household.full_bank", "household.reveal_bank"),
+    "phone": ("household.full_phone", "household.reveal_phone"),
+}
+
+#: batch states in which its bank file may be downloaded (from approval on)
+BANK_FILE_STATES = ("approved", "exported", "reconciled", "closed")
+
+
+def not_maker(user: Any, maker_id: int | None) -> bool:
+    """Four eyes: ``user`` is not the one who made the record (created the batch, requested the
+    correction)."""
+    return maker_id != getattr(user, "id", None)
+
+
+def shows_full(user: Any, field: str, case: Any) -> bool:
+    """The full number ``field`` (a key of REVEALABLE) is shown to the user without asking."""
+    return can(user, REVEALABLE[field][0], case)
+
+
+def may_reveal(user: Any, field: str, case: Any) -> bool:
+    """The user may ask (with a reason, audited) for a number not shown in full."""
+    return not shows_full(user, field, case) and can(user, REVEALABLE[field][1], case)
+
+
+def may_import(user: Any) -> bool:
+    """Household imports: any grant of an import role (the rows are checked against its areas)."""
+    return can(user, "household.import")
+
+
+def may_view_upload(user: Any, case: Any, *, document: bool) -> bool:
+    """A scanned document (ID or bank card) shows full numbers: only ``document.view``; photos
+    follow the case."""
+    return can(user, "document.view" if document else "household.view", case)
+
+
+def may_approve_batch(user: Any, batch: Any) -> bool:
+    """``batch``: state, payment_count, created_by_id and area ids.  A draft with payments,
+    approved by finance staff other than its creator."""
+    return (batch.state == "draft" and batch.payment_count > 0
+            and not_maker(user, batch.created_by_id) and can(user, "payout.approve", batch))
+
+
+def may_download_bank_file(user: Any, batch: Any) -> bool:
+    return batch.state in BANK_FILE_STATES and can(user, "payout.export", batch)
+
+
+def may_decide_correction(user: Any, correction: Any, case: Any) -> bool:
+    """``correction``: state and requested_by_id; ``case``: its household.  A pending request,
+    decided by finance or county staff other than its requester."""
+    return (correction.state == "pending" and not_maker(user, correction.requested_by_id)
+            and can(user, "account.correction.approve", case))
+
+
+def may_manage_notice(user: Any, notice: Any) -> bool:
+    """Reviewers of the notice's township (not a village clerk who can read it).  ``notice``:
+    anything with village/township/county ids (a township notice has no village id)."""
+    return can(user, "notice.manage", notice)
+
+
+def may_revoke_certificate(user: Any, revoked: bool, case: Any,
+                           moves: Iterable[str]) -> bool:
+    """``moves``: the case moves the user's roles allow from its state (lifecycle.allowed_for);
+    a certificate is revoked by the ``revoke`` move, or by ``uphold`` on an objected case."""
+    return (not revoked and can(user, "certificate.revoke", case)
+            and bool(set(moves) & {"revoke", "uphold"}))

@@ -194,13 +194,6 @@ def mark_revoked(cert: Certificate, actor: Any, reason: str) -> Certificate:
     return cert
 
 
-def may_revoke(cert: Certificate, user: Any) -> bool:
-    hh = cert.household
-    moves = {t.action for t in lifecycle.allowed_for(hh.state, permissions.roles_over(user, hh))}
-    return (not cert.revoked and permissions.can(user, "certificate.revoke", hh)
-            and bool(moves & {"revoke", "uphold"}))
-
-
 # --- public verification ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ from heating.households.models import (
     PREVIOUS_HEATING,
     Household,
 )
-from heating.households.services import REVEALABLE
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -95,7 +94,7 @@ class ExportRefused(Exception):
 def revealable_fields(user: Any) -> list[str]:
     """Numbers this user may ask to see in full somewhere in their scope: the "on request"
     cells of DOMAIN.md's table (empty for clerks, inspectors, admins)."""
-    return [name for name, (_, reveal) in REVEALABLE.items()
+    return [name for name, (_, reveal) in permissions.REVEALABLE.items()
             if not permissions.scope_for(user, permissions.PERMISSIONS[reveal]).empty]
 
 
@@ -112,7 +111,7 @@ class Visibility:
         perms = permissions.PERMISSIONS
         return cls({name: (permissions.scope_for(user, perms[full]),
                            permissions.scope_for(user, perms[on_request]))
-                    for name, (full, on_request) in REVEALABLE.items()}, reveal)
+                    for name, (full, on_request) in permissions.REVEALABLE.items()}, reveal)
 
     def mode(self, name: str, village: int, township: int, county: int) -> str:
         full, on_request = self.fields[name]

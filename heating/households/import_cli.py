@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from heating.auth import permissions
 from heating.auth.models import User
 from heating.core.db import writing
 from heating.core.spreadsheet_read import SpreadsheetError
@@ -92,7 +93,7 @@ def register_import_cli(app: Flask) -> None:
                                                         User.active.is_(True)))
             if user is None:
                 raise click.ClickException(f"no active user {username}")
-            if not services.may_import(user):
+            if not permissions.may_import(user):
                 raise click.ClickException(
                     f"{username} may not import: it needs a clerk, reviewer or county role")
             data = file.read_bytes()

@@ -22,9 +22,6 @@ from heating.households.forms import HouseholdForm
 from heating.households.lifecycle import INACTIVE_STATES, STATES
 from heating.households.models import PREVIOUS_HEATING
 
-#: roles that may import, and over which areas: clerks their villages, reviewers their
-#: township, county users the county
-IMPORT_ROLES = frozenset({"clerk", "reviewer", "county"})
 #: the device a conversion type starts with (the clerk corrects it on the case)
 DEFAULT_DEVICE = {"gas": "gas_boiler", "electric": "heat_pump"}
 
@@ -218,7 +215,7 @@ class Places:
 
     @classmethod
     def for_user(cls, user: Any) -> "Places":
-        scope = permissions.scope_for(user, IMPORT_ROLES)
+        scope = permissions.scope_for(user, permissions.PERMISSIONS["household.import"])
         if scope.empty:
             return cls([])
         township = Area.__table__.alias("t")

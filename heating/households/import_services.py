@@ -31,7 +31,7 @@ from heating.core.redact import redact
 from heating.core.spreadsheet_read import SpreadsheetError, sniff
 from heating.extensions import db
 from heating.households.import_models import ImportRecord
-from heating.households.import_rules import IMPORT_ROLES, portable
+from heating.households.import_rules import portable
 from heating.households.imports import Parsed, Progress, Row, parse
 from heating.households.models import CaseEvent, Household
 
@@ -55,13 +55,8 @@ def _real(user: Any) -> Any:
     return getter() if getter is not None else user
 
 
-def may_import(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and bool(
-        permissions.roles(user) & IMPORT_ROLES)
-
-
 def require_importer(user: Any) -> None:
-    if not may_import(user):
+    if not permissions.may_import(user):
         raise ImportForbidden()
 
 
@@ -69,7 +64,8 @@ def visible(record: ImportRecord, user: Any) -> bool:
     """Its uploader, and county users of the county it was uploaded in, may read a record."""
     if record.uploaded_by_id == getattr(user, "id", None):
         return True
-    counties = permissions.scope_for(user, {"county"}).counties
+    counties = permissions.scope_for(
+        user, permissions.PERMISSIONS["household.import_records"]).counties
     return record.county_id is not None and record.county_id in counties
 
 
@@ -86,7 +82,7 @@ def already_imported(sha256: str) -> ImportRecord | None:
 
 def _county_of(user: Any) -> int | None:
     """The county holding the uploader's import scope (the first by id if several)."""
-    scope = permissions.scope_for(user, IMPORT_ROLES)
+    scope = permissions.scope_for(user, permissions.PERMISSIONS["household.import"])
     counties = set(scope.counties)
     if scope.townships:
         counties |= set(db.session.scalars(select(Area.parent_id).where(

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from heating.auth import permissions
 from heating.core.web import page_arg
 from heating.extensions import db
 from heating.households import import_services as services
@@ -37,11 +38,11 @@ STATUS_LABELS = {"new": _l("New"), "warning": _l("New, with warning"),
 
 @bp.app_context_processor
 def _import_globals() -> dict[str, Any]:
-    return {"may_import": lambda: services.may_import(current_user)}
+    return {"may_import": lambda: permissions.may_import(current_user)}
 
 
 def _require_importer() -> None:
-    if not services.may_import(current_user):
+    if not permissions.may_import(current_user):
         abort(403)
 
 
@@ -101,7 +102,7 @@ def detail(import_id: int) -> Any:
         labels={k: str(v) for k, v in STATUS_LABELS.items()},
         may_confirm=(rec.status == "previewed" and rec.new_count > 0
                      and rec.uploaded_by_id == current_user.id
-                     and services.may_import(current_user)),
+                     and permissions.may_import(current_user)),
         confirm_form=ConfirmForm())
 
 
@@ -116,7 +117,7 @@ def _display(row: list[Any]) -> dict[str, Any]:
 @login_required
 def confirm(import_id: int) -> Any:
     rec = _load(import_id)
-    if rec.uploaded_by_id != current_user.id or not services.may_import(current_user):
+    if rec.uploaded_by_id != current_user.id or not permissions.may_import(current_user):
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)

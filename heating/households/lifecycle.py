@@ -12,6 +12,8 @@ from typing import Any, Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 
+from heating.auth import permissions
+
 STATES: dict[str, Any] = {
     "draft": _l("Draft"),
     "submitted": _l("Submitted"),
@@ -37,10 +39,66 @@ OPEN_STATES = (
     "draft", "submitted", "returned", "approved", "installed", "failed",
     "passed", "publicized", "objected", "confirmed",
 )
-#: states in which the clerk edits freely (before the township has the case)
-CLERK_EDIT_STATES = ("draft", "returned")
-#: states in which only a reviewer may correct registration data, with a reason
-CORRECTION_STATES = ("approved", "installed", "failed", "passed")
+
+#: What may be done to a case in which states, beside the moves of ``TRANSITIONS``: services
+#: refuse an activity outside its states (``allows``), templates show its button from the same
+#: table (the ``allowed(activity, case)`` template global).  Who may do it is the named
+#: permission in ``heating/auth/permissions.py`` (given as the second element).
+ACTIVITIES: dict[str, tuple[tuple[str, ...], str]] = {
+    # the clerk edits freely before the township has the case
+    "edit_registration": (("draft", "returned"), "household.edit"),
+    # after approval only a reviewer corrects registration data, with a reason
+    "correct_registration": (("approved", "installed", "failed", "passed"),
+                             "household.correct"),
+    "upload_document": (OPEN_STATES, "document.upload"),
+    # the installation is the clerk's until the inspection passes; on an approved case
+    # recording it is the ``install`` move
+    "record_installation": (("approved", "installed", "failed"), "installation.record"),
+    "assign_inspector": (("installed",), "inspection.assign"),
+    # photos and the inspection itself: installed cases waiting for inspection
+    "inspect": (("installed",), "inspection.perform"),
+    # the county's exception for an account holder other than the head (代持)
+    "record_holder_exception": (OPEN_STATES, "household.holder_exception"),
+    # 回头看: visits to cases whose equipment subsidy was paid
+    "record_follow_up": (("paid",), "followup.record"),
+    # a corrected bank account after a failed payment: requested, then decided by another
+    "request_account_correction": (("payment_failed",), "account.correction.request"),
+    "decide_account_correction": (("payment_failed",), "account.correction.approve"),
+    # the print spelling (印刷用名) may be needed by any document of any case, even a
+    # reprint for a closed one: every state
+    "record_print_name": (tuple(STATES), "household.print_name"),
+    # objections are recorded against a case on notice (or already under review)
+    "record_objection": (("publicized", "objected"), "notice.manage"),
+    # an equipment subsidy is computed (and shown) for cases that still count
+    "compute_subsidy": (tuple(s for s in STATES if s not in INACTIVE_STATES), "policy.view"),
+}
+
+
+def states_for(activity: str) -> tuple[str, ...]:
+    """The states in which ``activity`` is possible (KeyError: no such activity)."""
+    return ACTIVITIES[activity][0]
+
+
+def permission_for(activity: str) -> str:
+    """The named permission (``heating/auth/permissions.py``) an activity needs."""
+    return ACTIVITIES[activity][1]
+
+
+def allows(activity: str, state: str) -> bool:
+    """May ``activity`` be done to a case in ``state``?"""
+    return state in ACTIVITIES[activity][0]
+
+
+def allowed(activity: str, case: Any) -> bool:
+    """``allows`` for a case (the template global: ``{% if allowed('inspect', case) %}``)."""
+    return allows(activity, case.state)
+
+
+def may(user: Any, activity: str, case: Any) -> bool:
+    """The case's state allows ``activity`` and the user's roles over the case hold its
+    permission: the button, and the service's first two refusals (the template global
+    ``may(activity, case)``)."""
+    return allowed(activity, case) and permissions.can(user, permission_for(activity), case)
 
 #: the pseudo-role of scheduled jobs (e.g. the daily end-of-notice confirmation)
 SYSTEM = "system"
@@ -270,4 +328,13 @@ def diagram() -> str:
     for t in TRANSITIONS:
         for s in t.sources:
             lines.append(f"    {s} --> {t.target}: {t.action} ({', '.join(sorted(t.roles))})")
+    return "\n".join(lines)
+
+
+def activities_table() -> str:
+    """The activities by state as a Markdown table, generated for docs/ from ``ACTIVITIES``."""
+    lines = ["| activity | permission | states |", "|---|---|---|"]
+    for name, (states, perm) in ACTIVITIES.items():
+        shown = "every state" if set(states) == set(STATES) else ", ".join(states)
+        lines.append(f"| {name} | {perm} | {shown} |")
     return "\n".join(lines)

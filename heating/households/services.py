@@ -154,9 +154,10 @@ def create_household(data: dict[str, Any], village: Area, actor: Any) -> Househo
 
 def edit_mode(hh: Household, user: Any) -> str | None:
     """'edit' (clerk, before the township has it), 'correct' (reviewer, after approval) or None."""
-    if hh.state in lifecycle.CLERK_EDIT_STATES and permissions.can(user, "household.edit", hh):
+    if lifecycle.allowed("edit_registration", hh) and permissions.can(user, "household.edit", hh):
         return "edit"
-    if hh.state in lifecycle.CORRECTION_STATES and permissions.can(user, "household.correct", hh):
+    if lifecycle.allowed("correct_registration", hh) and permissions.can(
+            user, "household.correct", hh):
         return "correct"
     return None
 
@@ -265,24 +266,9 @@ def available_actions(hh: Household, user: Any) -> list[lifecycle.Transition]:
     return lifecycle.allowed_for(hh.state, permissions.roles_over(user, hh), ui_only=True)
 
 
-REVEALABLE = {
-    "id_number": ("household.full_id", "household.reveal_id"),
-    "bank_account": ("household.full_bank", "household.reveal_bank"),
-    "phone": ("household.full_phone", "household.reveal_phone"),
-}
-
-
-def shows_full(hh: Household, user: Any, field: str) -> bool:
-    return permissions.can(user, REVEALABLE[field][0], hh)
-
-
-def may_reveal(hh: Household, user: Any, field: str) -> bool:
-    return not shows_full(hh, user, field) and permissions.can(user, REVEALABLE[field][1], hh)
-
-
 def reveal(hh: Household, field: str, reason: str, actor: Any) -> str:
     """The audited 'show full number', with a reason, for the roles marked 'on request'."""
-    if field not in REVEALABLE or not may_reveal(hh, actor, field):
+    if field not in permissions.REVEALABLE or not permissions.may_reveal(actor, field, hh):
         raise CaseError(_l("Your role cannot see this number."))
     if not (reason or "").strip():
         raise CaseError(_l("Please give a reason."), "reason")
@@ -295,6 +281,8 @@ def reveal(hh: Household, field: str, reason: str, actor: Any) -> str:
 def record_holder_exception(hh: Household, reason: str, actor: Any) -> None:
     if not permissions.can(actor, "household.holder_exception", hh):
         raise CaseError(_l("Only a county user can record this exception."))
+    if not lifecycle.allowed("record_holder_exception", hh):
+        raise CaseError(_l("This case is closed: no exception can be recorded on it."))
     if not hh.holder_differs:
         raise CaseError(_l("The account holder is the head of household: no exception needed."))
     if not (reason or "").strip():
@@ -319,6 +307,8 @@ def record_print_name(hh: Household, print_name: str | None, reason: str | None,
     name and a reason are required; the name must itself print.  Audited before → after."""
     if not permissions.can(actor, "household.print_name", hh):
         raise CaseError(_l("Only a township reviewer or county user records a print spelling."))
+    if not lifecycle.allowed("record_print_name", hh):  # every state today: the table says so
+        raise CaseError(_l("This case cannot be edited in its current state."))
     name = (print_name or "").strip()
     reason = (reason or "").strip()
     if not name and not hh.print_name:

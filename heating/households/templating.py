@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from heating.auth import permissions
+from heating.households import lifecycle
 from heating.households.lifecycle import STATES
 from heating.households.models import (
     CONVERSION_TYPES,
@@ -42,7 +43,10 @@ def install_domain_globals(app: Flask) -> None:
     def can(perm: str, obj: Any = None) -> bool:
         return permissions.can(current_user, perm, obj)
 
+    def may(activity: str, case: Any) -> bool:
+        return lifecycle.may(current_user, activity, case)
+
     app.jinja_env.globals.update(
-        can=can, case_panels=case_panels, STATES=STATES, CONVERSION_TYPES=CONVERSION_TYPES, DEVICE_KINDS=DEVICE_KINDS,
+        can=can, allowed=lifecycle.allowed, may=may, case_panels=case_panels, STATES=STATES, CONVERSION_TYPES=CONVERSION_TYPES, DEVICE_KINDS=DEVICE_KINDS,
         DEVICE_KINDS_BY_TYPE=DEVICE_KINDS_BY_TYPE,
         PREVIOUS_HEATING=PREVIOUS_HEATING)

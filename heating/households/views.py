@@ -142,10 +142,12 @@ def _render_detail(hh: Household, revealed: dict[str, str] | None = None,
         reveal_form=reveal_form or RevealForm(), revealed=revealed or {},
         warnings=services.warnings(hh) + inspections.warnings(hh),
         edit_mode=services.edit_mode(hh, current_user),
-        show_full={f: services.shows_full(hh, current_user, f) for f in services.REVEALABLE},
-        may_reveal={f: services.may_reveal(hh, current_user, f) for f in services.REVEALABLE},
-        may_except=permissions.can(current_user, "household.holder_exception", hh)
-        and hh.holder_differs and hh.state in lifecycle.OPEN_STATES,
+        show_full={f: permissions.shows_full(current_user, f, hh)
+                   for f in permissions.REVEALABLE},
+        may_reveal={f: permissions.may_reveal(current_user, f, hh)
+                    for f in permissions.REVEALABLE},
+        may_except=lifecycle.may(current_user, "record_holder_exception", hh)
+        and hh.holder_differs,
         guard_problems=_guard_problems(hh, actions, context),
         latest_return=queries.latest_return(hh) if hh.state == "returned" else None,
         moves={t.action for t in actions}, print_name=_print_name_block(hh),
@@ -163,8 +165,7 @@ def _print_name_block(hh: Household) -> dict[str, Any]:
 def _paperwork(hh: Household, context: lifecycle.Context) -> dict[str, Any]:
     """Installation, inspections, certificates and documents of the case, with the forms
     this user may use on them."""
-    may_assign = hh.state == "installed" and permissions.can(current_user, "inspection.assign",
-                                                              hh)
+    may_assign = lifecycle.may(current_user, "assign_inspector", hh)
     assign_form = AssignForm()
     if may_assign:
         assign_form.inspector_id.choices = [(u.id, u.display_name)
@@ -173,21 +174,23 @@ def _paperwork(hh: Household, context: lifecycle.Context) -> dict[str, Any]:
         assign_form.inspector_id.data = current.inspector_id if current else None
         assign_form.visit_date.data = current.visit_date if current else local_today()
     certs = certificates.certificates_of(hh)
+    # revoking is the revoke move (or uphold on an objected case): any the roles allow
+    moves = {t.action for t in lifecycle.allowed_for(hh.state,
+                                                     permissions.roles_over(current_user, hh))}
     return {
         "installation": context.installation,
-        "may_edit_installation": inspections.may_edit_installation(hh, current_user),
+        "may_edit_installation": lifecycle.may(current_user, "record_installation", hh),
         "assignment": assignments.assignment_of(hh),
         "may_assign": may_assign, "assign_form": assign_form,
         "inspections": inspections.inspections_of(hh),
         "certificates": certs,
-        "may_revoke": {c.id: certificates.may_revoke(c, current_user) for c in certs},
+        "may_revoke": {c.id: permissions.may_revoke_certificate(current_user, c.revoked, hh, moves)
+                       for c in certs},
         "may_download": permissions.can(current_user, "certificate.download", hh),
         "revoke_form": RevokeForm(),
         "documents": inspections.documents(hh),
-        "may_upload_document": permissions.can(current_user, "document.upload", hh)
-        and hh.state in lifecycle.OPEN_STATES,
-        "may_view_documents": bool(permissions.roles_over(current_user, hh)
-                                   & inspections.DOCUMENT_VIEWERS),
+        "may_upload_document": lifecycle.may(current_user, "upload_document", hh),
+        "may_view_documents": permissions.may_view_upload(current_user, hh, document=True),
         "document_form": DocumentForm(), "DOCUMENT_KINDS": DOCUMENT_KINDS,
         "may_print_application": permissions.can(current_user, "household.print_application",
                                                  hh),
@@ -218,7 +221,7 @@ def edit(case_id: int) -> Any:
             return redirect(url_for("households.detail", case_id=hh.id))
         abort(403)
     form = HouseholdForm(obj=hh if request.method == "GET" else None)
-    roles = frozenset({"clerk"}) if mode == "edit" else frozenset({"reviewer"})
+    roles = permissions.PERMISSIONS["household.edit" if mode == "edit" else "household.correct"]
     form.village_id.choices = _village_choices(roles)
     if request.method == "GET":
         form.version.data = hh.version
@@ -286,8 +289,8 @@ def act(case_id: int, action: str) -> Any:
 def reveal(case_id: int) -> Any:
     hh = load_case(case_id)
     form = RevealForm()
-    field = form.field.data if form.field.data in services.REVEALABLE else None
-    if field is None or not services.may_reveal(hh, current_user, field):
+    field = form.field.data if form.field.data in permissions.REVEALABLE else None
+    if field is None or not permissions.may_reveal(current_user, field, hh):
         abort(403)
     if not form.validate_on_submit():
         return _render_detail(hh, reveal_form=form), 400
@@ -353,7 +356,7 @@ def application_pdf(case_id: int) -> Any:
     reader sees them on screen."""
     hh = load_case(case_id)
     permissions.require(current_user, "household.print_application", hh)
-    phone = hh.phone if services.shows_full(hh, current_user, "phone") else hh.phone_masked
+    phone = hh.phone if permissions.shows_full(current_user, "phone", hh) else hh.phone_masked
     db.session.commit()  # end the read: the audit row needs a writer transaction
     with writing():
         hh = load_case(case_id)

@@ -52,9 +52,10 @@ def assign(hh: Household, inspector: User | None, visit_date: date, actor: Any,
            today: date) -> Assignment:
     if not permissions.can(actor, "inspection.assign", hh):
         raise CaseError(_l("Only the township reviewer or county staff assign inspections."))
-    if hh.state != "installed":
+    if not lifecycle.allowed("assign_inspector", hh):
         raise CaseError(_l("Only installed cases waiting for inspection can be assigned."))
-    if inspector is None or "inspector" not in permissions.roles_over(inspector, hh) \
+    performs = permissions.PERMISSIONS["inspection.perform"]
+    if inspector is None or not permissions.roles_over(inspector, hh) & performs \
             or not inspector.active:
         raise CaseError(_l("Choose an inspector of this township."), "inspector_id")
     if refused_on_site(hh, [inspector]):
@@ -93,7 +94,7 @@ def worklist(user: Any, today: date, village_id: int = 0, limit: int = 200) -> W
     staff, the installed cases in their area still to be assigned, and those assigned."""
     base = (select(Household, Assignment)
             .outerjoin(Assignment, Assignment.household_id == Household.id)
-            .where(Household.state == "installed"))
+            .where(Household.state.in_(lifecycle.states_for("assign_inspector"))))
     if village_id:
         base = base.where(Household.village_id == village_id)
     order = (Assignment.visit_date, Household.village_id, Household.house_no, Household.id)

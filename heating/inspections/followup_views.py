@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from heating.auth import permissions
 from heating.extensions import db
+from heating.households import lifecycle
 from heating.households.services import CaseError
 from heating.households.templating import register_case_panel
 from heating.inspections import followups
@@ -24,9 +25,9 @@ def case_panel(case: Any, user: Any = None) -> dict[str, Any] | None:
     record one.  Everyone who can open the case sees its visits."""
     user = user if user is not None else current_user
     history = followups.follow_ups_of(case)
-    if not history and case.state != followups.FOLLOW_UP_STATE:
+    if not history and not lifecycle.allowed("record_follow_up", case):
         return None
-    may_record = followups.may_record(case, user)
+    may_record = lifecycle.may(user, "record_follow_up", case)
     return {
         "history": history, "current": history[0] if history else None,
         "stopped": bool(history) and history[0].stops_running_subsidy,

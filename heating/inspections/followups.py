@@ -29,6 +29,7 @@ from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ, local_today
 from heating.extensions import db
+from heating.households import lifecycle
 from heating.households.models import Household
 from heating.households.services import CaseError
 from heating.inspections.models import (
@@ -38,8 +39,6 @@ from heating.inspections.models import (
     Inspection,
 )
 
-#: follow-ups are visits to cases whose equipment subsidy was paid
-FOLLOW_UP_STATE = "paid"
 NOTE_MAX = 2000
 #: above this many ids the bulk lookup reads every stopping row and filters in Python: long
 #: IN lists are what PostgreSQL plans worst once psycopg prepares the statement
@@ -106,10 +105,6 @@ def passed_on(case: Household) -> date | None:
     return at.astimezone(LOCAL_TZ).date() if at else None
 
 
-def may_record(case: Household, user: Any) -> bool:
-    return case.state == FOLLOW_UP_STATE and permissions.can(user, "followup.record", case)
-
-
 # --- recording ---------------------------------------------------------------------------------
 
 def record_follow_up(case: Household, actor: Any, *, result: str, visited_on: date | None,
@@ -118,7 +113,7 @@ def record_follow_up(case: Household, actor: Any, *, result: str, visited_on: da
     if not permissions.can(actor, "followup.record", case):
         raise CaseError(_l("Only an inspector of this township or county staff record "
                            "follow-up visits."))
-    if case.state != FOLLOW_UP_STATE:
+    if not lifecycle.allowed("record_follow_up", case):
         raise CaseError(_l("Follow-up visits are recorded for paid cases only."))
     if result not in FOLLOW_UP_RESULTS:
         raise CaseError(_l("Choose what the visit found."), "result")
@@ -177,7 +172,7 @@ def sample_for_follow_up(user: Any, township_id: int, n: int,
         raise CaseError(_l("Enter how many cases to visit."), "n")
     ids = list(db.session.scalars(
         select(Household.id).where(Household.township_id == township.id,
-                                   Household.state == FOLLOW_UP_STATE)
+                                   Household.state.in_(lifecycle.states_for("record_follow_up")))
         .order_by(Household.id)))
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
     chosen = sorted(rng.sample(ids, min(n, len(ids))))

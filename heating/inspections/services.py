@@ -34,8 +34,6 @@ from heating.inspections.models import (
     Upload,
 )
 
-#: the installation is the clerk's until the inspection passes
-EDITABLE_STATES = ("approved", "installed", "failed")
 INSTALLATION_FIELDS = ("conversion_type", "device_kind", "brand", "model", "factory_serial",
                        "units", "rated_power", "invoice_amount", "installer", "install_date",
                        "meter_no")
@@ -51,16 +49,12 @@ def installation_of(hh: Household) -> Installation | None:
     return db.session.scalar(select(Installation).where(Installation.household_id == hh.id))
 
 
-def may_edit_installation(hh: Household, user: Any) -> bool:
-    return hh.state in EDITABLE_STATES and permissions.can(user, "installation.record", hh)
-
-
 def save_installation(hh: Household, data: dict[str, Any], actor: Any,
                       expected_version: int | None = None) -> Installation:
     """Record or correct the installation; on an approved case this is the ``install`` move."""
     if not permissions.can(actor, "installation.record", hh):
         raise CaseError(_l("Only the village clerk records the installation."))
-    if hh.state not in EDITABLE_STATES:
+    if not lifecycle.allowed("record_installation", hh):
         raise CaseError(_l("The installation can no longer be changed in the case's current "
                            "state (the inspection has passed, or the case is not approved)."))
     if data["conversion_type"] != hh.conversion_type:
@@ -83,7 +77,7 @@ def save_installation(hh: Household, data: dict[str, Any], actor: Any,
     db.session.flush()
     record("installation.recorded" if before is None else "installation.edited", "household",
            hh.id, actor=actor, before=before, after=inst.snapshot())
-    if hh.state == "approved":
+    if hh.state in lifecycle.find("install").sources:
         transition(hh, "install", actor, context=guard_context(hh, actor, installation=inst))
     return inst
 
@@ -192,7 +186,7 @@ def store_photo(hh: Household, kind: str, file: FileStorage, actor: Any) -> Uplo
         raise CaseError(_l("Unknown kind of photo."))
     if not permissions.can(actor, "inspection.perform", hh):
         raise CaseError(_l("Only an inspector of this township takes inspection photos."))
-    if hh.state != "installed":
+    if not lifecycle.allowed("inspect", hh):
         raise CaseError(_l("Photos are taken for installed cases waiting for inspection."))
     try:
         return _store(hh, kind, file, actor)
@@ -206,7 +200,7 @@ def store_document(hh: Household, kind: str, file: FileStorage, actor: Any) -> U
         raise CaseError(_l("Unknown kind of document."), "kind")
     if not permissions.can(actor, "document.upload", hh):
         raise CaseError(_l("Only the village clerk uploads documents."))
-    if hh.state not in lifecycle.OPEN_STATES:
+    if not lifecycle.allowed("upload_document", hh):
         raise CaseError(_l("Documents can no longer be added to this case."))
     try:
         return _store(hh, kind, file, actor)
@@ -226,17 +220,6 @@ def documents(hh: Household) -> list[Upload]:
     return list(db.session.scalars(
         select(Upload).where(Upload.household_id == hh.id,
                              Upload.kind.in_(tuple(DOCUMENT_KINDS))).order_by(Upload.id)))
-
-
-#: who may open a scanned ID or bank card: the roles that see or may ask for full numbers
-DOCUMENT_VIEWERS = (permissions.PERMISSIONS["household.full_id"]
-                    | permissions.PERMISSIONS["household.reveal_id"])
-
-
-def may_view_upload(upload: Upload, hh: Household, user: Any) -> bool:
-    if upload.kind in DOCUMENT_KINDS:
-        return bool(permissions.roles_over(user, hh) & DOCUMENT_VIEWERS)
-    return permissions.can(user, "household.view", hh)
 
 
 def view_is_audited(upload: Upload) -> bool:
@@ -275,7 +258,7 @@ def record_inspection(hh: Household, actor: Any, *, result: str, checklist: dict
         raise CaseError(_l("Choose pass or fail."))
     if not permissions.can(actor, "inspection.perform", hh):
         raise CaseError(_l("Only an inspector of this township records inspections."))
-    if hh.state != "installed":
+    if not lifecycle.allowed("inspect", hh):
         raise CaseError(_l("This case is not waiting for an inspection."))
     inst = installation_of(hh)
     if inst is None:

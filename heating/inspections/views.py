@@ -83,7 +83,7 @@ def worklist() -> Any:
 def installation(case_id: int) -> Any:
     hh = _case(case_id)
     permissions.require(current_user, "installation.record", hh)
-    if not services.may_edit_installation(hh, current_user):
+    if not lifecycle.may(current_user, "record_installation", hh):
         flash(_("The installation can no longer be changed in the case's current state."),
               "error")
         return _to_case(hh)
@@ -155,7 +155,7 @@ def inspect(case_id: int) -> Any:
     hh = _case(case_id)
     permissions.require(current_user, "inspection.perform", hh)
     inst = services.installation_of(hh)
-    if hh.state != "installed" or inst is None:
+    if not lifecycle.allowed("inspect", hh) or inst is None:
         flash(_("This case is not waiting for an inspection."), "error")
         return _to_case(hh)
     form = InspectionForm()
@@ -237,7 +237,8 @@ def _serve(upload_id: int, thumb: bool) -> Response:
     if found is None:
         abort(404)
     upload, hh = found
-    if not services.may_view_upload(upload, hh, current_user):
+    if not permissions.may_view_upload(current_user, hh,
+                                       document=upload.kind in DOCUMENT_KINDS):
         abort(403)
     root = current_app.config["STORAGE_DIR"]
     try:

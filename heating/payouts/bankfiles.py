@@ -208,8 +208,3 @@ def roster_pdf(batch: PayoutBatch, township: Area, actor: Any) -> render.Rendere
            summary=f"{batch.number} {township.code}", after={"rows": len(rows)})
     return rendered
 
-
-def may_download(batch: PayoutBatch, user: Any) -> bool:
-    return (batch.state in ("approved", "exported", "reconciled", "closed")
-            and permissions.can(user, "payout.export", batch))
-

@@ -96,16 +96,10 @@ def townships_of(batch: PayoutBatch) -> list[tuple[int, str, int]]:
 
 # --- moves --------------------------------------------------------------------------------------
 
-def may_approve(batch: PayoutBatch, user: Any) -> bool:
-    return (batch.state == "draft" and batch.payment_count > 0
-            and batch.created_by_id != getattr(user, "id", None)
-            and permissions.can(user, "payout.approve", batch))
-
-
 def approve(batch: PayoutBatch, actor: Any) -> PayoutBatch:
     if not permissions.can(actor, "payout.approve", batch):
         raise PayoutError(_l("Only finance staff approve payout batches."))
-    if batch.created_by_id == actor.id:
+    if not permissions.not_maker(actor, batch.created_by_id):
         raise PayoutError(_l("You created this batch, so you cannot approve it. Another "
                              "finance colleague must check and approve it."))
     if batch.state != "draft":

@@ -60,7 +60,8 @@ def corrections_queue() -> Any:
     permissions.require(current_user, "payout.view")
     queue = corrections.pending_queue(current_user)
     return render_template("payouts/corrections.html", queue=queue, form=DecisionForm(),
-                           may_decide={c.id: corrections.may_decide(c, current_user)
+                           may_decide={c.id: permissions.may_decide_correction(
+                               current_user, c, c.household)
                                        for c in queue})
 
 

@@ -17,6 +17,7 @@ from heating.audit.services import record
 from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.extensions import db
+from heating.households import lifecycle
 from heating.households.models import Household
 from heating.payouts.batches import latest_failed
 from heating.payouts.models import AccountCorrection
@@ -29,8 +30,9 @@ def pending_for(household_id: int) -> AccountCorrection | None:
 
 
 def may_request(hh: Household, user: Any) -> bool:
-    return (hh.state == "payment_failed"
-            and permissions.can(user, "account.correction.request", hh)
+    """The activity table and the permission allow it, and no request is pending (one at a
+    time: a rule on the data, so it stays here)."""
+    return (lifecycle.may(user, "request_account_correction", hh)
             and pending_for(hh.id) is None)
 
 
@@ -52,7 +54,7 @@ def request_correction(hh: Household, data: dict[str, Any], actor: Any) -> Accou
     if not permissions.can(actor, "account.correction.request", hh):
         raise PayoutError(_l("Only the village clerk or finance staff request account "
                              "corrections."))
-    if hh.state != "payment_failed":
+    if not lifecycle.allowed("request_account_correction", hh):
         raise PayoutError(_l("An account correction is requested after a failed payment."))
     if pending_for(hh.id) is not None:
         raise PayoutError(_l("A correction for this case is already awaiting approval."))
@@ -82,15 +84,10 @@ def request_correction(hh: Household, data: dict[str, Any], actor: Any) -> Accou
     return corr
 
 
-def may_decide(corr: AccountCorrection, user: Any) -> bool:
-    return (corr.state == "pending" and corr.requested_by_id != getattr(user, "id", None)
-            and permissions.can(user, "account.correction.approve", corr.household))
-
-
 def _decidable(corr: AccountCorrection, actor: Any) -> None:
     if not permissions.can(actor, "account.correction.approve", corr.household):
         raise PayoutError(_l("Only finance or county staff approve account corrections."))
-    if corr.requested_by_id == actor.id:
+    if not permissions.not_maker(actor, corr.requested_by_id):
         raise PayoutError(_l("You requested this correction, so another finance or county "
                              "user must decide it."))
     if corr.state != "pending":
@@ -101,7 +98,7 @@ def approve_correction(corr: AccountCorrection, actor: Any, note: str | None = N
                        ) -> AccountCorrection:
     _decidable(corr, actor)
     hh = corr.household
-    if hh.state != "payment_failed":
+    if not lifecycle.allowed("decide_account_correction", hh):
         raise PayoutError(_l("The case is no longer waiting for an account correction."))
     problem = holder_problem(hh, corr.account_holder)
     if problem:

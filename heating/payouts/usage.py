@@ -60,14 +60,6 @@ class UsageForbidden(Exception):
 
 
 # --- who and where ------------------------------------------------------------------------------
-def may_import(user: Any) -> bool:
-    return permissions.can(user, "usage.import")
-
-
-def may_view(user: Any) -> bool:
-    return permissions.can(user, "payout.view")
-
-
 def counties_for(user: Any) -> list[Area]:
     """Counties the user imports usage for (finance is granted over a whole county)."""
     ids = permissions.scope_for(user, permissions.PERMISSIONS["usage.import"]).counties
@@ -187,7 +179,7 @@ def upload(data: bytes, filename: str, *, utility: str, season: str, county_id: 
            user: Any) -> Preview:
     """Check and analyse the file, keep it and its preview; raises UsageError (a refusal,
     audited) when the file or the choice cannot be used.  Writes no table but the audit log."""
-    if not may_import(user) or county_id not in {c.id for c in counties_for(user)}:
+    if not permissions.can(user, "usage.import") or county_id not in {c.id for c in counties_for(user)}:
         raise UsageForbidden()
     name = _clean_name(filename)
     digest = hashlib.sha256(data).hexdigest()
@@ -249,7 +241,7 @@ def confirm(preview: Preview, user: Any) -> Outcome:
     """Write the previewed rows, all or nothing.  If the kept file now gives other rows or
     amounts (a case was paid, another import recorded a household meanwhile), nothing is
     written and the preview is refreshed."""
-    if not may_import(user) or preview.user_id != user.id:
+    if not permissions.can(user, "usage.import") or preview.user_id != user.id:
         raise UsageForbidden()
     if preview.county_id not in {c.id for c in counties_for(user)}:
         raise UsageForbidden()

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from heating.auth import permissions
 from heating.core.masking import mask_name
 from heating.core.money import format_fen
 from heating.core.spreadsheet_write import neutralise
@@ -33,13 +34,13 @@ PAGE = 200
 SHOW = ("all", "matched", "excluded", "low")
 
 
-def _require(perm_check: Any) -> None:
-    if not perm_check(current_user):
+def _require(perm: str) -> None:
+    if not permissions.can(current_user, perm):
         abort(403)
 
 
 def _load_import(import_id: int) -> UsageImport:
-    _require(services.may_view)
+    _require("usage.view")
     imp = services.import_for(import_id, current_user)
     if imp is None:
         abort(404)
@@ -47,7 +48,7 @@ def _load_import(import_id: int) -> UsageImport:
 
 
 def _load_preview(token: str) -> services.Preview:
-    _require(services.may_import)
+    _require("usage.import")
     preview = services.load_preview(token, current_user)
     if preview is None:
         abort(404)
@@ -71,16 +72,16 @@ def _reason(code: str | None, params: dict[str, Any] | None) -> str:
 @bp.route("/usage/")
 @login_required
 def usage_index() -> Any:
-    _require(services.may_view)
+    _require("usage.view")
     return render_template("payouts/usage_index.html", imports=services.imports_for(current_user),
-                           may_import_usage=services.may_import(current_user),
+                           may_import_usage=permissions.can(current_user, "usage.import"),
                            utilities=UTILITIES, fen=format_fen)
 
 
 @bp.route("/usage/upload", methods=["GET", "POST"])
 @login_required
 def usage_upload() -> Any:
-    _require(services.may_import)
+    _require("usage.import")
     form = UsageUploadForm()
     counties = services.counties_for(current_user)
     form.county.choices = [(c.id, c.name) for c in counties]

@@ -161,9 +161,9 @@ def _detail_context(batch: PayoutBatch) -> dict[str, Any]:
         "counts": batches.status_counts(batch), "townships": batches.townships_of(batch),
         "imports": reconcile.imports_of(batch),
         "full_bank": permissions.can(current_user, "payout.export", batch),
-        "may_approve": batches.may_approve(batch, current_user),
+        "may_approve": permissions.may_approve_batch(current_user, batch),
         "may_create": permissions.can(current_user, "payout.create", batch),
-        "may_download": bankfiles.may_download(batch, current_user),
+        "may_download": permissions.may_download_bank_file(current_user, batch),
         "may_results": batch.state in ("exported", "reconciled")
         and permissions.can(current_user, "payout.results", batch),
         "voidable": batch.state in batches.VOIDABLE

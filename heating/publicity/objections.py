@@ -22,6 +22,7 @@ from heating.core.db import now_utc
 from heating.core.i18n import local_today
 from heating.core.pdf import cn_date
 from heating.extensions import db
+from heating.households import lifecycle
 from heating.households.services import transition
 from heating.publicity.models import NoticeEntry, Objection
 from heating.publicity.services import PublicityError, close_if_done, confirm_entry
@@ -43,14 +44,14 @@ def may_object(entry: NoticeEntry) -> bool:
     """The period is running (or has not started: the list is already posted) and the case is
     on the notice."""
     return (entry.state in ("listed", "objected")
-            and entry.household.state in ("publicized", "objected")
+            and lifecycle.allowed("record_objection", entry.household)
             and local_today() <= entry.notice.ends_on)
 
 
 def record_objection(entry: NoticeEntry, actor: Any, raised_by: str, reason: str) -> Objection:
     _require_manage(actor, entry)
     if entry.state not in ("listed", "objected") or \
-            entry.household.state not in ("publicized", "objected"):
+            not lifecycle.allowed("record_objection", entry.household):
         raise PublicityError(_l("Objections can be recorded only against a case on notice."))
     if local_today() > entry.notice.ends_on:
         raise PublicityError(_l("The notice period ended on %(date)s: objections can no longer "

@@ -52,12 +52,6 @@ def notice_visible(user: Any, notice: Notice, perm: str = "notice.view") -> bool
         Notice.id == notice.id, notice_scope_clause(user, perm))) == 1
 
 
-def may_manage(user: Any, notice: Notice) -> bool:
-    """Reviewers of the notice's township (not a village clerk who can read it)."""
-    return permissions.can(user, "notice.manage", AreaRef(notice.village_id,
-                                                         notice.township_id, notice.county_id))
-
-
 def manageable_townships(user: Any) -> list[Area]:
     """Townships the user may publish notices for."""
     scope = permissions.scope_for(user, permissions.PERMISSIONS["notice.manage"])

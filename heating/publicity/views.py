@@ -126,7 +126,7 @@ def index() -> Any:
     today = local_today()
     may_manage = permissions.can(current_user, "notice.manage")
     ended = [n for n in notices if n.state == "published" and n.ends_on < today
-             and scope.may_manage(current_user, n)]
+             and permissions.may_manage_notice(current_user, n)]
     return render_template("publicity/index.html", notices=notices, counts=counts,
                            state=state, today=today, may_manage=may_manage, ended=ended,
                            notice_states=models.NOTICE_STATES)
@@ -230,7 +230,7 @@ def detail(notice_id: int) -> Any:
     today = local_today()
     return render_template(
         "publicity/detail.html", notice=notice, today=today,
-        may_manage=scope.may_manage(current_user, notice),
+        may_manage=permissions.may_manage_notice(current_user, notice),
         may_object={e.id: objections.may_object(e) for e in notice.entries},
         total=sum(e.amount_fen for e in notice.entries if e.live),
         notice_states=models.NOTICE_STATES, entry_states=models.ENTRY_STATES,
@@ -356,7 +356,7 @@ def _confirmed_message(result: services.ConfirmResult) -> None:
 def confirm(notice_id: int) -> Any:
     """Confirm now what the daily job would confirm tonight (ended notices only)."""
     notice = _notice(notice_id)
-    if not scope.may_manage(current_user, notice):
+    if not permissions.may_manage_notice(current_user, notice):
         abort(403)
     if ConfirmForm().validate_on_submit():
         result = services.confirm_due(actor=current_user, notice_ids=[notice.id])

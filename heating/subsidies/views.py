@@ -19,6 +19,7 @@ from heating.core.money import format_number
 from heating.core.numbers import MAX_YEAR, MIN_YEAR
 from heating.core.web import int_arg
 from heating.extensions import db
+from heating.households import lifecycle
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS_BY_TYPE, Household
 from heating.households.templating import register_case_panel
 from heating.subsidies import (
@@ -33,13 +34,9 @@ bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
 # usage records and previews word their running-subsidy explanations in the reader's language
 bp.add_app_template_global(services.running_explanation, "running_explanation")
 
-#: the case states in which an equipment subsidy is worth showing
-NO_PANEL_STATES = frozenset({"withdrawn", "cancelled"})
-
-
 def case_panel(case: Household, user: Any) -> dict[str, Any] | None:
     """The equipment subsidy on the case page: frozen on a notice, computed, or why not."""
-    if case.state in NO_PANEL_STATES or not permissions.can(user, "policy.view", case):
+    if not lifecycle.may(user, "compute_subsidy", case):
         return None
     return {"subsidy": services.case_subsidy(case)}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from heating.auth import permissions
 from heating.auth.models import User
 from heating.extensions import db
 from heating.households import import_services
@@ -16,7 +17,7 @@ IMPORTERS = {"clerk", "reviewer", "county"}
 
 def _record(uploader: Any) -> ImportRecord:
     """A previewed import of a one-row file, uploaded by ``uploader``."""
-    if import_services.may_import(uploader):
+    if permissions.may_import(uploader):
         rec, _ = import_services.upload(xlsx(grid([row(1)])), "f.xlsx", 2026, uploader)
     else:  # a user who has since lost the role that let them upload
         rec = ImportRecord(uploaded_by_id=uploader.id, filename="f.xlsx", sha256="0" * 64,

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Iterator
 
 from heating.audit.labels import ACTIONS, FIELDS, GROUP_ACTIONS, OBJECT_TYPES, action_choices
+from heating.auth.permissions import REVEALABLE
 from heating.households import lifecycle
-from heating.households.services import REVEALABLE
 
 ROOT = Path(__file__).resolve().parents[2] / "heating"
 AUDIT_SERVICES = "heating.audit.services"

@@ -10,7 +10,7 @@ from heating.extensions import db
 from heating.households import services
 from heating.households.models import Household
 from tests.factories import luhn_account, make_id_number
-from tests.fixtures import log_in, make_case, make_user
+from tests.fixtures import en, log_in, make_case, make_user
 from tests.households.test_flow import form_data
 
 
@@ -191,6 +191,28 @@ def test_holder_differs_blocks_submission_until_county_exception(client, post, w
     post(f"/households/{hh.id}/do/submit")
     db.session.refresh(hh)
     assert hh.state == "submitted"
+
+
+@pytest.mark.parametrize("closed", ["withdrawn", "cancelled", "paid"])
+def test_holder_exception_refused_on_a_closed_case(client, post, world, closed):
+    """The button is hidden outside lifecycle.ACTIVITIES["record_holder_exception"]; the
+    service refuses there too (it used to accept a withdrawn case)."""
+    clerk = make_user("clerk", world.village_a1)
+    hh = make_case(world.village_a1, clerk, account_holder="张小红")
+    hh.state = closed
+    db.session.commit()
+    county = make_user("county", world.county)
+    log_in(client, county)
+    page = client.get(f"/households/{hh.id}").get_data(as_text=True)
+    assert "/holder-exception" not in page
+    with pytest.raises(services.CaseError) as err:
+        services.record_holder_exception(hh, "户主已故，由配偶代领", county)
+    assert "closed" in en(err.value.message)
+    db.session.rollback()
+    r = post(f"/households/{hh.id}/holder-exception", {"reason": "户主已故，由配偶代领"})
+    assert r.status_code == 302
+    db.session.refresh(hh)
+    assert hh.holder_exception_reason is None
 
 
 def test_submit_lists_missing_fields(client, post, world):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from heating.audit.models import AuditEvent
+from heating.auth import permissions
 from heating.extensions import db
 from heating.households.models import CaseEvent, Household
 from heating.payouts import bankfiles, batches, reconcile, services
@@ -102,7 +103,8 @@ def test_maker_checker(world, people):
         batches.approve(made, fin)
     assert "created this batch" in en(err.value.message)
     db.session.rollback()
-    assert not batches.may_approve(made, fin) and batches.may_approve(made, checker)
+    assert not permissions.may_approve_batch(fin, made)
+    assert permissions.may_approve_batch(checker, made)
     batches.approve(made, checker)
     db.session.commit()
     assert made.state == "approved" and made.approved_by_id == checker.id
