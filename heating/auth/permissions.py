@@ -5,6 +5,12 @@ export goes through.
 Rules (DOMAIN.md): a record outside all of the user's scopes answers 404 (we do not reveal that
 it exists); an action the user's roles do not allow on a record in scope answers 403.  A role
 held over a county or township covers every village below it.
+
+Rules that need the object as well as the roles (four eyes, a batch's state for its bank file,
+full numbers or the audited reveal) are the predicates at the end of this file; they read plain
+attributes, so this module imports no domain.  In which case states an activity is possible is
+``heating.households.lifecycle.ACTIVITIES`` (beside the transition table), which names the
+permission of this table each activity needs.
 """
 from __future__ import annotations
 

@@ -96,8 +96,7 @@ def allowed(activity: str, case: Any) -> bool:
 
 def may(user: Any, activity: str, case: Any) -> bool:
     """The case's state allows ``activity`` and the user's roles over the case hold its
-    permission: the button, and the service's first two refusals (the template global
-    ``may(activity, case)``)."""
+    permission: the button, and the service's first two refusals."""
     return allowed(activity, case) and permissions.can(user, permission_for(activity), case)
 
 #: the pseudo-role of scheduled jobs (e.g. the daily end-of-notice confirmation)

@@ -43,10 +43,7 @@ def install_domain_globals(app: Flask) -> None:
     def can(perm: str, obj: Any = None) -> bool:
         return permissions.can(current_user, perm, obj)
 
-    def may(activity: str, case: Any) -> bool:
-        return lifecycle.may(current_user, activity, case)
-
     app.jinja_env.globals.update(
-        can=can, allowed=lifecycle.allowed, may=may, case_panels=case_panels, STATES=STATES, CONVERSION_TYPES=CONVERSION_TYPES, DEVICE_KINDS=DEVICE_KINDS,
+        can=can, allowed=lifecycle.allowed, case_panels=case_panels, STATES=STATES, CONVERSION_TYPES=CONVERSION_TYPES, DEVICE_KINDS=DEVICE_KINDS,
         DEVICE_KINDS_BY_TYPE=DEVICE_KINDS_BY_TYPE,
         PREVIOUS_HEATING=PREVIOUS_HEATING)
