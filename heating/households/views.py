@@ -85,7 +85,7 @@ def index() -> Any:
                if f.state == "returned" else None)
     return render_template(
         "households/list.html", form=form, page=result, counts=counts, reasons=reasons,
-        total=sum(counts.values()), crumbs=_breadcrumb(f), args=args, filters=f,
+        total=sum(counts.values()), area_trail=_breadcrumb(f), args=args, filters=f,
         state_labels=state_labels, type_labels=type_labels,
         type_choices=[("", _("All types"))] + list(type_labels.items()))
 

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -135,56 +135,70 @@ def check_rows(rows: list[list[Any]], batch: PayoutBatch
         return [], [], _l("No header row with the columns 付款参考号, 金额 and 状态 was found. "
                           "Upload the bank's result file for this batch.")
     payments = _payments(batch)
-    cols = header.columns
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  #: reference → the row it first appeared in
     good, problems = [], []
-
-    def get(line: list[Any], key: str) -> Any:
-        col = cols.get(key)
-        return line[col] if col is not None and col < len(line) else None
-
     for index in range(header.row + 1, len(rows)):
         line, n = rows[index], index + 1
         if not any(cell_text(v) for v in line):
             continue
-        ref = unicodedata.normalize("NFKC", cell_text(get(line, "reference"))).strip()
-        found = payments.get(ref)
-        problem = None
-        if not ref or found is None:
-            problem = _l("Unknown payment reference: it is not a payment of this batch.")
-        elif ref in seen:
-            problem = _l("This reference appears twice in the file (first in row %(row)d).",
-                         row=seen[ref])
-        if problem is None:
-            pid, hid, kind, fen, status = found  # type: ignore[misc]
-            paid = _status(get(line, "status"))
-            try:
-                amount = to_fen(cell_text(get(line, "amount")))
-            except (TypeError, ValueError):
-                amount = None
-            paid_on = _parse_date(get(line, "paid_on")) if paid else None
-            if status in ("paid", "failed"):
-                problem = _l("This payment was already settled by an earlier result file.")
-            elif status != "pending":  # voided before the file was made
-                problem = _l("This payment was voided and never sent to the bank.")
-            elif amount is None:
-                problem = _l("The amount cannot be read.")
-            elif amount != fen:
-                problem = _l("Amount %(file)s differs from the payment's %(ours)s.",
-                             file=format_fen(amount), ours=format_fen(fen))
-            elif paid is None:
-                problem = _l("Unknown status: use 成功 or 失败 (success or failed).")
-            elif paid and paid_on is None:
-                problem = _l("The paid date is missing or cannot be read (use 2026-03-01).")
-            else:
-                reason = None if paid else (cell_text(get(line, "reason"))[:500] or NO_REASON)
-                good.append(_Row(n, ref, pid, hid, kind, fen, paid, paid_on, reason))
+        cell = functools.partial(_cell, line, header.columns)
+        ref = unicodedata.normalize("NFKC", cell_text(cell("reference"))).strip()
+        checked = _check_row(n, ref, payments.get(ref), seen.get(ref), cell)
         seen.setdefault(ref, n)
-        if problem is not None:
-            problems.append(RowProblem(n, ref[:40], problem))
+        if isinstance(checked, _Row):
+            good.append(checked)
+        else:
+            problems.append(RowProblem(n, ref[:40], checked))
     if not good and not problems:
         return [], [], _l("The file has no result rows.")
     return good, problems, None
+
+
+def _cell(line: list[Any], columns: dict[str, int], key: str) -> Any:
+    """The row's value in the column the header named ``key``; None where the row is short."""
+    col = columns.get(key)
+    return line[col] if col is not None and col < len(line) else None
+
+
+def _check_row(n: int, ref: str, found: tuple[int, int, str, int, str] | None,
+               first_row: int | None, cell: Callable[[str], Any]) -> _Row | Any:
+    """One result row against its payment: the row to apply, or the problem (a message)."""
+    if not ref or found is None:
+        return _l("Unknown payment reference: it is not a payment of this batch.")
+    if first_row is not None:
+        return _l("This reference appears twice in the file (first in row %(row)d).",
+                  row=first_row)
+    pid, hid, kind, fen, status = found
+    paid = _status(cell("status"))
+    try:
+        amount = to_fen(cell_text(cell("amount")))
+    except (TypeError, ValueError):
+        amount = None
+    paid_on = _parse_date(cell("paid_on")) if paid else None
+    problem = _result_problem(status, fen, amount, paid, paid_on)
+    if problem is not None:
+        return problem
+    reason = None if paid else (cell_text(cell("reason"))[:500] or NO_REASON)
+    return _Row(n, ref, pid, hid, kind, fen, bool(paid), paid_on, reason)
+
+
+def _result_problem(status: str, fen: int, amount: int | None, paid: bool | None,
+                    paid_on: date | None) -> Any:
+    """Why the bank's result cannot settle a payment in ``status`` of ``fen``, or None."""
+    if status in ("paid", "failed"):
+        return _l("This payment was already settled by an earlier result file.")
+    if status != "pending":  # voided before the file was made
+        return _l("This payment was voided and never sent to the bank.")
+    if amount is None:
+        return _l("The amount cannot be read.")
+    if amount != fen:
+        return _l("Amount %(file)s differs from the payment's %(ours)s.",
+                  file=format_fen(amount), ours=format_fen(fen))
+    if paid is None:
+        return _l("Unknown status: use 成功 or 失败 (success or failed).")
+    if paid and paid_on is None:
+        return _l("The paid date is missing or cannot be read (use 2026-03-01).")
+    return None
 
 
 def _store(data: bytes, batch: PayoutBatch, kind: str) -> str:

@@ -181,11 +181,7 @@ def publish(actor: Any, *, township: Area, village: Area | None = None,
     """Publish a notice: every chosen case's equipment subsidy is computed and frozen on its
     entry (amount, explanation, inputs, policy version, with the public masks), every case
     moves passed → publicized, and the PDF to post is rendered and stored.  All or nothing."""
-    if township.level != "township" or not permissions.can(actor, "notice.manage",
-                                                           AreaRef.of(township)):
-        raise PublicityError(_l("You cannot publish notices for this township."))
-    if village is not None and village.parent_id != township.id:
-        raise PublicityError(_l("Choose a village of this township."), field="village_id")
+    _check_publisher(actor, township, village)
     today = local_today()
     period_days = int(current_app.config["PUBLICITY_DAYS"] if period_days is None
                       else period_days)
@@ -207,6 +203,30 @@ def publish(actor: Any, *, township: Area, village: Area | None = None,
         issuing_office=office, published_at=now_utc(), published_by_id=actor.id)
     db.session.add(notice)
     db.session.flush()
+    _list_cases(notice, previews, actor)
+    db.session.refresh(notice, ["entries"])
+    _store_pdf(notice)
+    total = sum(e.amount_fen for e in notice.entries)
+    record("notice.published", "notice", notice.id, actor=actor,
+           summary=f"{notice.number}: {len(previews)} / {format_fen(total)}",
+           after={"number": notice.number, "count": len(previews), "total_fen": total,
+                  "starts_on": starts_on.isoformat(), "ends_on": notice.ends_on.isoformat(),
+                  "cases": [p.case.id for p in previews][:200]})
+    return notice
+
+
+def _check_publisher(actor: Any, township: Area, village: Area | None) -> None:
+    """Only a notice manager of this township publishes, for the township or one of its villages."""
+    if township.level != "township" or not permissions.can(actor, "notice.manage",
+                                                           AreaRef.of(township)):
+        raise PublicityError(_l("You cannot publish notices for this township."))
+    if village is not None and village.parent_id != township.id:
+        raise PublicityError(_l("Choose a village of this township."), field="village_id")
+
+
+def _list_cases(notice: Notice, previews: list[Preview], actor: Any) -> None:
+    """Each case goes on the notice (passed → publicized) in order, its amount frozen on its
+    entry with the public masks of name and ID number."""
     for seq, p in enumerate(previews, start=1):
         hh = p.case
         transition(hh, "publicize", actor, notice.number)
@@ -217,15 +237,6 @@ def publish(actor: Any, *, township: Area, village: Area | None = None,
             device_kind=hh.device_kind, amount_fen=p.amount.fen, explanation=p.amount.explanation,
             inputs=dict(p.amount.inputs), policy_id=p.policy.id, case_version=hh.version))
     db.session.flush()
-    db.session.refresh(notice, ["entries"])
-    _store_pdf(notice)
-    total = sum(e.amount_fen for e in notice.entries)
-    record("notice.published", "notice", notice.id, actor=actor,
-           summary=f"{notice.number}: {len(previews)} / {format_fen(total)}",
-           after={"number": notice.number, "count": len(previews), "total_fen": total,
-                  "starts_on": starts_on.isoformat(), "ends_on": notice.ends_on.isoformat(),
-                  "cases": [p.case.id for p in previews][:200]})
-    return notice
 
 
 # --- the documents ------------------------------------------------------------------------------
