@@ -8,19 +8,28 @@ FLASK := $(BIN)/flask --app wsgi
 DEMO_HOUSEHOLDS ?= 20000
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist workers (auto: one per core), each with its own app and database
+# (tests/conftest.py); loadgroup keeps the smoke module on one worker, which seeds its database
+# once; the 15 slowest tests are listed at the end of each run
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 .PHONY: run test bench lint translations extract-messages clean
 
+# --no-compile: Python compiles what is imported on first use, instead of pip compiling every
+# module of every package (Faker's hundreds of locales, ReportLab…) at install
+PIP := $(BIN)/python -m pip --disable-pip-version-check install --quiet --no-compile
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip
 
 $(VENV)/.runtime: $(BIN)/python requirements.txt
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(PIP) -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
 	touch $@
 
 translations: $(VENV)/.runtime
@@ -42,10 +51,10 @@ run: $(VENV)/.runtime translations
 	$(FLASK) run
 
 test: $(VENV)/.dev translations
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL $(PYTEST)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL =="; \
-		$(BIN)/python -m pytest; \
+		$(PYTEST); \
 	fi
 
 bench: $(VENV)/.dev translations

@@ -13,7 +13,8 @@ the parameter were not given; every path parameter of a string kind gets garbage
 
 The database is built once per backend for the whole module (``tests/smoke_seed.py``): a
 SQLite file, or on PostgreSQL a database of its own beside the per-test one
-(``<TEST_DATABASE_URL's database>_smoke``), created and dropped here.  About 25 s on either
+(``<TEST_DATABASE_URL's database>_smoke``, under pytest-xdist ``<…>_gw0_smoke``), emptied
+here; the module's tests share one xdist worker (conftest's ONE_WORKER_MODULES).  About 25 s on either
 backend (seed ~5 s, ~1,550 page requests, ~300 hostile ones).
 """
 from __future__ import annotations
@@ -32,14 +33,19 @@ from urllib.parse import quote, urlencode
 import pytest
 from flask import Flask, has_request_context, request, url_for
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter
 
-from config import normalise_database_url
 from heating.extensions import db
-from tests.conftest import PG_URL, IsolatedClient, csrf_token, make_app
+from tests.conftest import (
+    PG_URL,
+    IsolatedClient,
+    create_scratch_database,
+    csrf_token,
+    make_app,
+    pg_database_url,
+)
 from tests.fixtures import log_in
 from tests.smoke_seed import ROLES, Seeded, seed
 
@@ -215,20 +221,10 @@ def _smoke_database(tmp: Path) -> Iterator[str]:
     if not PG_URL:
         yield f"sqlite:///{tmp / 'smoke.sqlite3'}"
         return
-    main = make_url(normalise_database_url(PG_URL))
-    name = f"{main.database}_smoke"
-    admin = create_engine(main, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-        # throw-away, like the CI's test database: no WAL flush at each commit
-        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    try:
-        yield main.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    main = make_url(pg_database_url())  # under pytest-xdist the worker's own database
+    url = main.set(database=f"{main.database}_smoke").render_as_string(hide_password=False)
+    create_scratch_database(url)  # left in place: see there
+    yield url
 
 
 @dataclass
