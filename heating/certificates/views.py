@@ -29,7 +29,7 @@ from heating.core.ratelimit import RateLimitConfigError, make_limiter
 from heating.core.web import attempt, flash_form_errors, int_arg, int_args, writes
 from heating.extensions import db
 from heating.households import lifecycle
-from heating.households.queries import case_in_scope, visible_villages
+from heating.households.queries import visible_villages
 
 bp = Blueprint("certificates", __name__)
 
@@ -48,12 +48,8 @@ def _install_limiter(state: Any) -> None:
 
 def _certificate(cert_id: int) -> Certificate:
     """The certificate, or 404 when it does not exist or its case is outside the user's
-    scopes: the one scope rule for cases (``case_in_scope``) decides."""
-    cert = db.session.get(Certificate, cert_id)
-    if cert is None:
-        abort(404)
-    case_in_scope(current_user, cert.household_id)
-    return cert
+    scopes: the one scope rule for cases decides (a certificate is placed by its case)."""
+    return permissions.get_in_scope(Certificate, cert_id, current_user)
 
 
 def _void(cert: Certificate) -> bool:

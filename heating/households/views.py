@@ -47,8 +47,8 @@ bp = Blueprint("households", __name__, url_prefix="/households")
 
 
 def load_case(case_id: int) -> Household:
-    """The case, or 404 outside the user's scopes (see queries.case_in_scope)."""
-    return queries.case_in_scope(current_user, case_id)
+    """The case, or 404 outside the user's scopes."""
+    return permissions.get_in_scope(Household, case_id, current_user)
 
 
 def _village_choices(roles: frozenset[str]) -> list[tuple[int, str]]:

@@ -287,13 +287,6 @@ def record_inspection(hh: Household, actor: Any, *, result: str, checklist: dict
 
 # --- printable paperwork ------------------------------------------------------------------------
 
-def inspection_in_scope(inspection_id: int, user: Any) -> Inspection | None:
-    insp = db.session.get(Inspection, inspection_id)
-    if insp is None or not permissions.in_scope(user, insp.household):
-        return None
-    return insp
-
-
 def acceptance_record_pdf(insp: Inspection, actor: Any) -> bytes:
     """The acceptance record (验收单) of one inspection, with its photo thumbnails."""
     root = current_app.config["STORAGE_DIR"]

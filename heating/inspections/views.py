@@ -28,18 +28,18 @@ from heating.core.i18n import local_today
 from heating.core.numbers import whole_number_or
 from heating.core.web import Outcome, attempt, flash_form_errors, int_arg, writes
 from heating.extensions import db
-from heating.households import lifecycle, queries
+from heating.households import lifecycle
 from heating.households.models import Household
 from heating.households.services import CaseError, VersionConflict
 from heating.inspections import assignments, photos, services
 from heating.inspections.forms import AssignForm, DocumentForm, InspectionForm, InstallationForm
-from heating.inspections.models import CHECKLIST, DOCUMENT_KINDS, PHOTO_KINDS
+from heating.inspections.models import CHECKLIST, DOCUMENT_KINDS, PHOTO_KINDS, Inspection
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
 
 def _case(case_id: int) -> Household:
-    return queries.case_in_scope(current_user, case_id)
+    return permissions.get_in_scope(Household, case_id, current_user)
 
 
 def _to_case(hh: Household) -> Any:
@@ -255,9 +255,7 @@ def thumbnail(upload_id: int) -> Any:
 @writes  # the audit row of the print
 def record_pdf(inspection_id: int) -> Any:
     """The acceptance record (验收单) auditors ask for, drawn from the stored inspection."""
-    insp = services.inspection_in_scope(inspection_id, current_user)
-    if insp is None:
-        abort(404)
+    insp = permissions.get_in_scope(Inspection, inspection_id, current_user, via="household")
     case_id = insp.household_id
     with attempt(also=certificates.PRINT_REFUSALS) as done:
         data = services.acceptance_record_pdf(insp, current_user)

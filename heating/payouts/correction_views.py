@@ -10,8 +10,7 @@ from flask_login import current_user, login_required
 
 from heating.auth import permissions
 from heating.core.web import attempt
-from heating.extensions import db
-from heating.households import queries
+from heating.households.models import Household
 from heating.payouts import corrections
 from heating.payouts.forms import CorrectionForm, DecisionForm
 from heating.payouts.models import AccountCorrection
@@ -22,7 +21,7 @@ from heating.payouts.views import bp, forbidden
 @bp.route("/cases/<int:case_id>/correction", methods=["GET", "POST"])
 @login_required
 def request_correction(case_id: int) -> Any:
-    hh = queries.case_in_scope(current_user, case_id)
+    hh = permissions.get_in_scope(Household, case_id, current_user)
     permissions.require(current_user, "account.correction.request", hh)
     case_url = url_for("households.detail", case_id=hh.id)
     if not corrections.may_request(hh, current_user):
@@ -63,9 +62,7 @@ def corrections_queue() -> Any:
           methods=["POST"])
 @login_required
 def decide_correction(correction_id: int, decision: str) -> Any:
-    corr = db.session.get(AccountCorrection, correction_id)
-    if corr is None or not permissions.in_scope(current_user, corr):
-        abort(404)
+    corr = permissions.get_in_scope(AccountCorrection, correction_id, current_user)
     permissions.require(current_user, "account.correction.approve", corr)
     if corr.requested_by_id == current_user.id:
         return forbidden(_("You requested this correction, so another finance or county user "

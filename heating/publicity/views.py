@@ -66,17 +66,13 @@ def _notice(notice_id: int) -> Notice:
 
 def _entry(entry_id: int) -> NoticeEntry:
     """An entry the user may manage: 404 outside their area, 403 without notice.manage."""
-    entry = db.session.get(NoticeEntry, entry_id)
-    if entry is None:
-        abort(404)
+    entry = permissions.get_in_scope(NoticeEntry, entry_id, current_user)
     permissions.require(current_user, "notice.manage", entry.household)
     return entry
 
 
 def _objection(objection_id: int) -> Objection:
-    objection = db.session.get(Objection, objection_id)
-    if objection is None:
-        abort(404)
+    objection = permissions.get_in_scope(Objection, objection_id, current_user, via="entry")
     permissions.require(current_user, "notice.manage", objection.entry.household)
     return objection
 
