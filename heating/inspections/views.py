@@ -33,7 +33,13 @@ from heating.households.models import Household
 from heating.households.services import CaseError, VersionConflict
 from heating.inspections import assignments, photos, services
 from heating.inspections.forms import AssignForm, DocumentForm, InspectionForm, InstallationForm
-from heating.inspections.models import CHECKLIST, DOCUMENT_KINDS, PHOTO_KINDS, Inspection
+from heating.inspections.models import (
+    CHECKLIST,
+    DOCUMENT_KINDS,
+    PHOTO_KINDS,
+    Inspection,
+    Upload,
+)
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
@@ -211,10 +217,8 @@ def upload_document(case_id: int) -> Any:
 # --- stored pictures ---------------------------------------------------------------------------
 
 def _serve(upload_id: int, thumb: bool) -> Response:
-    found = services.upload_in_scope(upload_id, current_user)
-    if found is None:
-        abort(404)
-    upload, hh = found
+    upload = permissions.get_in_scope(Upload, upload_id, current_user)
+    hh = upload.household
     if not permissions.may_view_upload(current_user, hh,
                                        document=upload.kind in DOCUMENT_KINDS):
         abort(403)
