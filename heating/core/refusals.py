@@ -7,15 +7,15 @@ else changed the record; 400: the request cannot be met as asked).  The request'
 work (heating.core.web) rolls the request back and shows the refusal.
 
 Some work must survive a refusal: what the refusal itself records (the failed-login counter
-behind the lockout, the audit row of a refused attempt).  A service declares it once with
-:func:`record_independently`: the record is written in the request's transaction at once,
-and if that transaction is rolled back it is written again on its own and committed.
+behind the lockout, the audit row of a refused upload).  A service declares it once with
+:func:`record_independently`: the record is written and committed at once, in a transaction
+of its own, before the refusal is raised and the rest of the request rolled back.  It holds
+the row locks it took until that commit, so parallel refused attempts are counted in turn
+(a rollback and a rewrite afterwards would let another request read the count in between).
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
-
-from flask import g, has_request_context
 
 from heating.extensions import db
 
@@ -51,30 +51,10 @@ class Conflict(Refusal):
     status = 409
 
 
-_KEPT = "_heating_kept_records"
-
-
 def record_independently(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``work(*args, **kwargs)`` now, in the request's transaction; when the request is rolled
-    back (a refusal, an error page) it runs once more afterwards in a transaction of its
-    own, which is committed.  ``work`` reloads what it needs (it may run twice, never with
-    both writes kept).  Outside a request (CLI, unit tests) it just runs."""
+    """Run ``work(*args, **kwargs)`` and commit it at once: a record that stays whatever the
+    request then refuses or rolls back.  It is the request's first write (a service calls
+    it before changing anything else), so nothing of the refused work goes in with it."""
     result = work(*args, **kwargs)
-    if has_request_context():
-        g.setdefault(_KEPT, []).append((work, args, kwargs))
-    return result
-
-
-def replay_kept_records() -> None:
-    """After a rollback: write the records that survive it, and commit them."""
-    kept = g.pop(_KEPT, [])
-    if not kept:
-        return
-    for work, args, kwargs in kept:
-        work(*args, **kwargs)
     db.session.commit()
-
-
-def forget_kept_records() -> None:
-    """After a commit: the records went in with the request's work."""
-    g.pop(_KEPT, None)
+    return result

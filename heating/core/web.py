@@ -24,7 +24,7 @@ from heating.core.db import write_intent
 from heating.core.i18n import LANGUAGE_NAMES, local
 from heating.core.money import format_fen, format_yuan
 from heating.core.numbers import DB_INT_MAX, whole_number
-from heating.core.refusals import Conflict, Refusal, forget_kept_records, replay_kept_records
+from heating.core.refusals import Conflict, Refusal
 from heating.extensions import db
 
 log = logging.getLogger("heating")
@@ -64,18 +64,16 @@ def install_write_intent(app: Flask) -> None:
 def install_unit_of_work(app: Flask) -> None:
     """One commit per request, here and nowhere in the views (Indico's ``RH.process``): a
     writing request that ends well (status below 400) is committed; every other ending (a
-    refusal, an error page, a 500) is rolled back, and then what the refusal itself records
-    (``record_independently``) is written on its own.  A request without write intent never
-    commits: a GET that changes data by accident changes nothing."""
+    refusal, an error page, a 500) is rolled back (what a refusal itself records was
+    committed on its own: ``core.refusals.record_independently``).  A request without write
+    intent never commits: a GET that changes data by accident changes nothing."""
 
     @app.after_request
     def _end_unit_of_work(response: Response) -> Response:
         if write_intent.get() and response.status_code < 400:
             db.session.commit()
-            forget_kept_records()
         else:
             db.session.rollback()
-            replay_kept_records()
         # the request's writing is over: a streamed body (a large export) only reads
         write_intent.set(False)
         return response
@@ -98,15 +96,18 @@ def attempt(form: Any = None, *, stale: Refusal | None = None,
             ) -> Iterator[Outcome]:
     """Run the request's work; on a refusal roll it back and show it.
 
-    The work is flushed at the end of the block, so a concurrent edit (``stale``: a version
-    column that no longer matches, or a service's own ``Conflict`` without a message) or a lost race on a unique index (``taken``) surfaces
-    here as that refusal; without one they are errors.  ``also`` turns other exceptions
-    into refusals (a PDF that would print boxes: ``certificates.PRINT_REFUSALS``);
-    with ``quiet`` (True, or true for that refusal) the page shows it (``outcome.refusal``).
-    ``own``: the block is a unit of work of its own, committed at its end (an inspector's
-    photos are kept even when the inspection itself is then refused).  A refusal goes onto ``form`` (on its
-    field, or flashed when it names none) or is flashed with its problems; a 403 refusal is
-    re-raised and becomes its error page.  The commit itself is the request's, at its end.
+    The work is flushed at the end of the block, so that a concurrent edit (``stale``: a
+    version column that no longer matches, or a service's own ``Conflict`` without a
+    message) or a lost race on a unique index (``taken``) surfaces here as that refusal;
+    without one they are errors.  ``also`` turns other exceptions into refusals (a PDF that
+    would print boxes: ``certificates.PRINT_REFUSALS``).
+
+    A refusal goes onto ``form`` (on its field, or flashed when it names none) or is
+    flashed, with its problems; with ``quiet`` (True, or true for that refusal) the page
+    shows it itself from ``outcome.refusal``.  A 403 refusal is re-raised and becomes its
+    error page.  The commit is the request's, at its end; ``own`` commits the block (and
+    the request's work so far) on its own instead: an inspector's photos are kept even when
+    the inspection is then refused.
 
         with attempt(form) as done:
             services.do_it(obj, form.data_for_service(), current_user)
@@ -146,7 +147,6 @@ def attempt(form: Any = None, *, stale: Refusal | None = None,
 def _refused(outcome: Outcome, err: Refusal, form: Any,
              quiet: bool | Callable[[Refusal], bool]) -> None:
     db.session.rollback()
-    replay_kept_records()
     if err.as_page:
         raise err
     outcome.refusal = err

@@ -1,5 +1,6 @@
-"""Household screens.  Each view: load through a scoped helper (404 outside scope), check the
-permission (403), validate the form, call one service, commit once, flash, redirect."""
+"""Household screens.  Each view: load through ``permissions.get_in_scope`` (404 outside
+scope), check the permission (403), validate the form, call one service inside ``attempt()``
+(the request commits; a refusal is rolled back and shown), flash, redirect."""
 from __future__ import annotations
 
 from typing import Any

@@ -41,8 +41,8 @@ def routes(app):
     @app.route("/_uow/kept", methods=["POST"])
     def kept():
         with attempt():
+            record_independently(_write, "kept")  # what the refusal records, first
             _write("partial")
-            record_independently(_write, "kept")
             raise Refusal("No, but the attempt is on record.")
         return "refused", 200
 
@@ -93,7 +93,7 @@ def test_a_post_that_ends_well_is_committed_by_the_request(routes, post):
     assert _rows("done") == 1
 
 
-def test_what_a_refusal_records_survives_its_rollback_once(routes, post):
+def test_what_a_refusal_records_survives_its_rollback(routes, post):
     assert post("/_uow/kept").status_code == 200
     assert _rows("partial") == 0  # the request's own work is gone
     assert _rows("kept") == 1  # the refusal's record is kept, and only once
