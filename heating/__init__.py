@@ -24,6 +24,7 @@ from heating.core.web import (
     install_error_pages,
     install_proxy_fix,
     install_template_helpers,
+    install_unit_of_work,
     install_write_intent,
 )
 from heating.extensions import babel, csrf, db, login_manager, migrate
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     install_proxy_fix(app)
     install_write_intent(app)
+    install_unit_of_work(app)
     install_domain_globals(app)
     install_session_rules(app)
     install_template_helpers(app)

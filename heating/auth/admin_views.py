@@ -12,7 +12,6 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from heating.areas.models import Area
 from heating.audit.present import present
@@ -30,7 +29,7 @@ from heating.auth.admin_forms import (
 from heating.auth.forms import EmptyForm
 from heating.auth.models import RoleGrant, User
 from heating.core.db import now_utc
-from heating.core.web import attach_error
+from heating.core.web import attempt
 from heating.extensions import db, login_manager
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -92,18 +91,14 @@ def create() -> Any:
     if form.validate_on_submit():
         password = (services.generate_password(form.username.data) if form.generate.data
                     else form.password.data)
-        try:
+        # someone may create the same user name at the same moment
+        taken = services.AccountError(_("The user name %(u)s is taken.", u=form.username.data),
+                                      "username")
+        with attempt(form, taken=taken) as done:
             user = services.create_account(
                 form.username.data, form.display_name.data, password, form.role.data,
                 db.session.get(Area, form.area_id.data), current_user)
-            db.session.commit()
-        except services.AccountError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        except IntegrityError:
-            db.session.rollback()  # someone created the same user name a moment ago
-            form.username.errors = [_("The user name %(u)s is taken.", u=form.username.data)]
-        else:
+        if done:
             if form.generate.data:
                 return _password_shown_once(user, password)
             flash(_("User %(u)s created. Give them the temporary password; they must change "
@@ -131,13 +126,9 @@ def rename(user_id: int) -> Any:
     user = load_user(user_id)
     form = DisplayNameForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.set_display_name(user, form.display_name.data, current_user)
-            db.session.commit()
-        except services.AccountError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        else:
+        if done:
             flash(_("Display name saved."), "success")
             return redirect(url_for("admin.detail", user_id=user.id))
     return _render_detail(user, name_form=form)
@@ -148,18 +139,13 @@ def add_grant(user_id: int) -> Any:
     user = load_user(user_id)
     form = _with_areas(GrantForm())
     if form.validate_on_submit():
-        try:
+        # the same grant may be added concurrently
+        taken = services.AccountError(_("%(u)s already holds this role over this area.",
+                                        u=user.username), "area_id")
+        with attempt(form, taken=taken) as done:
             services.add_grant(user, form.role.data, db.session.get(Area, form.area_id.data),
                                current_user)
-            db.session.commit()
-        except services.AccountError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        except IntegrityError:
-            db.session.rollback()  # the same grant was added concurrently
-            form.area_id.errors = [_("%(u)s already holds this role over this area.",
-                                     u=user.username)]
-        else:
+        if done:
             flash(_("Role added. It applies from the user's next page view."), "success")
             return redirect(url_for("admin.detail", user_id=user.id))
     return _render_detail(user, grant_form=form)
@@ -196,15 +182,11 @@ def unlock(user_id: int) -> Any:
 
 
 def _act(user: User, change: Any, done: str) -> Any:
-    """A button without fields (CSRF only): do it, commit, say so, back to the user."""
+    """A button without fields (CSRF only): do it, say so, back to the user."""
     if EmptyForm().validate_on_submit():
-        try:
+        with attempt() as ok:
             change()
-            db.session.commit()
-        except services.AccountError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-        else:
+        if ok:
             flash(done, "success")
     return redirect(url_for("admin.detail", user_id=user.id))
 
@@ -216,13 +198,9 @@ def reset_password(user_id: int) -> Any:
     if form.validate_on_submit():
         password = (services.generate_password(user.username) if form.generate.data
                     else form.password.data)
-        try:
+        with attempt(form) as done:
             services.admin_reset_password(user, password, current_user)
-            db.session.commit()
-        except services.AccountError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        else:
+        if done:
             if form.generate.data:
                 return _password_shown_once(user, password)
             flash(_("Password reset. Give the user the temporary password; they must change "

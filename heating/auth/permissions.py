@@ -15,12 +15,15 @@ permission of this table each activity needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeVar
 
 from flask import abort
 from sqlalchemy import ColumnElement, false, or_
 
 from heating.auth.models import User
+from heating.extensions import db
+
+M = TypeVar("M")
 
 ALL_CASE_ROLES = frozenset({"clerk", "reviewer", "inspector", "finance", "county", "auditor"})
 
@@ -143,6 +146,18 @@ def can(user: Any, perm: str, obj: Any = None) -> bool:
 
 def in_scope(user: Any, obj: Any) -> bool:
     return bool(roles_over(user, obj) & PERMISSIONS["household.view"])
+
+
+def get_in_scope(model: type[M], record_id: int, user: Any, *, via: str | None = None) -> M:
+    """The record ``model`` #``record_id``, or 404 when there is none or it lies outside
+    every scope of the user (its existence is not revealed).  Every view that loads a
+    record by id goes through this.  A record is placed by its village / township / county
+    ids (its own, or its case's: ``InCaseScope``), or by the record it belongs to (``via``:
+    an objection by its notice entry)."""
+    obj = db.session.get(model, record_id)
+    if obj is None or not in_scope(user, getattr(obj, via) if via else obj):
+        abort(404)
+    return obj
 
 
 def require(user: Any, perm: str, obj: Any = None) -> None:

@@ -17,19 +17,15 @@ from heating.audit.models import AuditEvent
 from heating.audit.services import record
 from heating.auth.models import RoleGrant, User, new_session_token
 from heating.core.db import now_utc
+from heating.core.refusals import Refusal, record_independently
 from heating.extensions import db
 
 #: a hash to check against when the username does not exist, so both paths cost the same
 _DUMMY_HASH: dict[str, str] = {}
 
 
-class AccountError(Exception):
+class AccountError(Refusal):
     """A refused account change; ``field`` names the form field the message belongs to."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def hash_password(password: str) -> str:
@@ -79,14 +75,7 @@ def authenticate(username: str, password: str) -> LoginResult:
                                     "Try again in %(m)d minutes or ask the administrator to "
                                     "unlock it.", m=minutes))
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            record("user.locked", "user", user.id, actor=None,
-                   summary=f"{user.username} locked after repeated failed logins")
-        else:
-            record("login.failed", "user", user.id, actor=None, summary=user.username)
+        record_independently(_count_failure, user.id)
         return LoginResult(None, wrong)
     if not user.active:
         return LoginResult(None, _l("This account is disabled. Ask the administrator."))
@@ -95,6 +84,30 @@ def authenticate(username: str, password: str) -> LoginResult:
     user.last_login_at = now
     record("login", "user", user.id, actor=user, summary=user.username)
     return LoginResult(user)
+
+
+def log_in(username: str, password: str) -> User:
+    """The user of a good login; a refused one raises ``AccountError`` with the reason."""
+    result = authenticate(username, password)
+    if result.user is None:
+        raise AccountError(result.error)
+    return result.user
+
+
+def _count_failure(user_id: int) -> None:
+    """One more failed login, and the lock after too many: the record a refused login
+    leaves (kept on its own when the request is rolled back)."""
+    user = db.session.scalar(select(User).where(User.id == user_id).with_for_update()
+                             .execution_options(populate_existing=True))
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now_utc() + timedelta(
+            minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+        record("user.locked", "user", user.id, actor=None,
+               summary=f"{user.username} locked after repeated failed logins")
+    else:
+        record("login.failed", "user", user.id, actor=None, summary=user.username)
 
 
 def rotate_session(user: User) -> None:

@@ -18,8 +18,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from heating.auth import services
 from heating.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
-from heating.core.web import safe_next
-from heating.extensions import db
+from heating.core.web import attempt, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -30,17 +29,17 @@ def login() -> Any:
         return redirect(url_for("main.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        result = services.authenticate(form.username.data, form.password.data)
-        db.session.commit()  # failure counts and locks must persist too
-        if result.user is None:
-            flash(result.error, "error")
+        # a refused login is rolled back; its failure count and lock are kept on their own
+        with attempt() as done:
+            user = services.log_in(form.username.data, form.password.data)
+        if not done:
             return render_template("auth/login.html", form=form), 200
         lang = session.get("lang")
         session.clear()  # a fresh session at login: no fixation
         if lang:
             session["lang"] = lang
-        login_user(result.user)
-        if result.user.must_change_password:
+        login_user(user)
+        if user.must_change_password:
             return redirect(url_for("auth.password"))
         return redirect(safe_next(form.next.data, url_for("main.home")))
     return render_template("auth/login.html", form=form)
@@ -52,7 +51,6 @@ def logout() -> Any:
     form = EmptyForm()
     if form.validate_on_submit():
         services.logout(current_user)
-        db.session.commit()
     lang = session.get("lang")
     logout_user()
     session.clear()
@@ -67,12 +65,11 @@ def logout() -> Any:
 def password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt(quiet=True) as done:
             services.change_own_password(current_user, form.current.data, form.new.data)
-        except services.AccountError as err:
-            form.new.errors = [err.message]
+        if not done:
+            form.new.errors = [done.refusal.message]
         else:
-            db.session.commit()
             login_user(current_user)  # re-issue the cookie with the new session token
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("main.home"))

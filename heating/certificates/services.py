@@ -26,6 +26,7 @@ from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_name
 from heating.core.pdf import show_chars
+from heating.core.refusals import Refusal
 from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
@@ -303,3 +304,13 @@ def unprintable_messages(err: UnprintableError) -> list[str]:
     if len(err.problems) > UNPRINTABLE_LISTED:
         lines.append(_("… and %(n)d more cases.", n=len(err.problems) - UNPRINTABLE_LISTED))
     return lines
+
+
+def unprintable_refusal(err: UnprintableError) -> Refusal:
+    """The document was not made: the same lines, as a refusal the unit of work shows."""
+    first, *rest = unprintable_messages(err)
+    return Refusal(first, problems=rest)
+
+
+#: for ``core.web.attempt(also=…)`` around anything that renders a PDF
+PRINT_REFUSALS = {UnprintableError: unprintable_refusal}

@@ -25,14 +25,11 @@ from heating.auth import permissions
 from heating.certificates import services
 from heating.certificates.forms import RevokeForm
 from heating.certificates.models import Certificate
-from heating.certificates.rendered import UnprintableError
-from heating.core.db import writing
 from heating.core.ratelimit import RateLimitConfigError, make_limiter
-from heating.core.web import int_arg, int_args
+from heating.core.web import attempt, flash_form_errors, int_arg, int_args, writes
 from heating.extensions import db
 from heating.households import lifecycle
-from heating.households.queries import case_in_scope, visible_villages
-from heating.households.services import CaseError
+from heating.households.queries import visible_villages
 
 bp = Blueprint("certificates", __name__)
 
@@ -51,12 +48,8 @@ def _install_limiter(state: Any) -> None:
 
 def _certificate(cert_id: int) -> Certificate:
     """The certificate, or 404 when it does not exist or its case is outside the user's
-    scopes: the one scope rule for cases (``case_in_scope``) decides."""
-    cert = db.session.get(Certificate, cert_id)
-    if cert is None:
-        abort(404)
-    case_in_scope(current_user, cert.household_id)
-    return cert
+    scopes: the one scope rule for cases decides (a certificate is placed by its case)."""
+    return permissions.get_in_scope(Certificate, cert_id, current_user)
 
 
 def _void(cert: Certificate) -> bool:
@@ -74,6 +67,7 @@ def _pdf_response(data: bytes, filename: str) -> Response:
 
 @bp.route("/certificates/<int:cert_id>.pdf")
 @login_required
+@writes  # the first download stores the PDF; every download is audited
 def download(cert_id: int) -> Any:
     """The first download renders and stores the PDF; every later one returns those bytes."""
     cert = _certificate(cert_id)
@@ -84,25 +78,13 @@ def download(cert_id: int) -> Any:
                 "cancelled), so its PDF is not issued any more. The case page shows when and "
                 "why.", serial=cert.serial), "error")
         return redirect(url_for("households.detail", case_id=cert.household_id))
-    db.session.commit()  # end the read: storing the PDF and the audit row need a writer
-    with writing():
-        cert = _certificate(cert_id)
-        case_id = cert.household_id
-        try:
-            data = services.pdf_bytes(cert, current_user)
-        except UnprintableError as err:
-            db.session.rollback()
-            flash_unprintable(err)
-            return redirect(url_for("households.detail", case_id=case_id))
+    case_id = cert.household_id
+    with attempt(also=services.PRINT_REFUSALS) as done:
+        data = services.pdf_bytes(cert, current_user)
         services.record_download(cert, current_user)
-        db.session.commit()
+    if not done:
+        return redirect(url_for("households.detail", case_id=case_id))
     return _pdf_response(data, f"{cert.serial}.pdf")
-
-
-def flash_unprintable(err: UnprintableError) -> None:
-    """A PDF that would print a box was not made: say which characters of which cases."""
-    for message in services.unprintable_messages(err):
-        flash(message, "error")
 
 
 @bp.route("/certificates/<int:cert_id>/revoke", methods=["POST"])
@@ -113,20 +95,11 @@ def revoke(cert_id: int) -> Any:
     form = RevokeForm()
     case_url = url_for("households.detail", case_id=cert.household_id)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for e in errors:
-                flash(e, "error")
+        flash_form_errors(form)
         return redirect(case_url)
-    try:
+    with attempt() as done:
         services.revoke(cert, current_user, form.reason.data)
-        db.session.commit()
-    except CaseError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    except lifecycle.TransitionError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
+    if done:
         flash(_("Certificate %(serial)s revoked. The case is back at: %(state)s.",
                 serial=cert.serial, state=lifecycle.STATES[cert.household.state]), "success")
     return redirect(case_url)
@@ -163,6 +136,7 @@ def index() -> Any:
 
 @bp.route("/certificates/batch.pdf")
 @login_required
+@writes  # the audit row of the print
 def batch() -> Any:
     """All valid certificates of a village (or the ticked ones) as one PDF, in house-number
     order."""
@@ -170,21 +144,11 @@ def batch() -> Any:
     village = _village(int_arg("village", what=_l("Village")))
     ids = int_args("ids", what=_l("Certificates")) or None
     certs = services.village_certificates(village.id, ids)
-    db.session.commit()  # end the read: the audit row needs a writer transaction
-    with writing():
-        village = db.session.get(Area, village.id)
-        village_id = village.id
-        try:
-            data = services.batch_pdf(certs, village, current_user)
-        except CaseError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-            return redirect(url_for("certificates.index", village=village.id))
-        except UnprintableError as err:
-            db.session.rollback()
-            flash_unprintable(err)
-            return redirect(url_for("certificates.index", village=village_id))
-        db.session.commit()
+    village_id = village.id
+    with attempt(also=services.PRINT_REFUSALS) as done:
+        data = services.batch_pdf(certs, village, current_user)
+    if not done:
+        return redirect(url_for("certificates.index", village=village_id))
     return _pdf_response(data, f"certificates-{village.code}.pdf")
 
 

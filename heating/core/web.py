@@ -1,17 +1,21 @@
-"""Request plumbing shared by every blueprint: write intent for SQLite, template helpers,
+"""Request plumbing shared by every blueprint: the unit of work (one commit per request),
+write intent for SQLite, template helpers,
 error pages (never a bare 500), a local-only ``next`` redirect check, and numbers read from
 the query string (bounded; a bad one is ignored with a message, never an error page)."""
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, render_template, request
+from flask import Flask, Response, flash, render_template, request
 from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
@@ -20,11 +24,14 @@ from heating.core.db import write_intent
 from heating.core.i18n import LANGUAGE_NAMES, local
 from heating.core.money import format_fen, format_yuan
 from heating.core.numbers import DB_INT_MAX, whole_number
+from heating.core.refusals import Conflict, Refusal
 from heating.extensions import db
 
 log = logging.getLogger("heating")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def install_proxy_fix(app: Flask) -> None:
@@ -35,12 +42,134 @@ def install_proxy_fix(app: Flask) -> None:
                                 x_host=hops)
 
 
-def install_write_intent(app: Flask) -> None:
-    """Requests that write open their SQLite transaction with BEGIN IMMEDIATE."""
+def writes(view: F) -> F:
+    """A GET view that writes (the audit row of a download, the bank file frozen or the PDF
+    stored on the first download): its request is a writer like a POST, so SQLite opens its
+    transaction with BEGIN IMMEDIATE, and the unit of work commits it."""
+    view.writes = True  # type: ignore[attr-defined]
+    return view
 
-    @app.before_request
+
+def install_write_intent(app: Flask) -> None:
+    """Requests that write (POST…, or a view marked ``@writes``) open their SQLite
+    transaction with BEGIN IMMEDIATE.  First hook of all: before anything reads."""
+
     def _mark_writer() -> None:
-        write_intent.set(request.method in WRITE_METHODS)
+        view = app.view_functions.get(request.endpoint or "")
+        write_intent.set(request.method in WRITE_METHODS or getattr(view, "writes", False))
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _mark_writer)
+
+
+def install_unit_of_work(app: Flask) -> None:
+    """One commit per request, here and nowhere in the views (Indico's ``RH.process``): a
+    writing request that ends well (status below 400) is committed; every other ending (a
+    refusal, an error page, a 500) is rolled back (what a refusal itself records was
+    committed on its own: ``core.refusals.record_independently``).  A request without write
+    intent never commits: a GET that changes data by accident changes nothing."""
+
+    @app.after_request
+    def _end_unit_of_work(response: Response) -> Response:
+        if write_intent.get() and response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        # the request's writing is over: a streamed body (a large export) only reads
+        write_intent.set(False)
+        return response
+
+
+class Outcome:
+    """What :func:`attempt` ended with: true when the work was done, else ``refusal``."""
+
+    refusal: Refusal | None = None
+
+    def __bool__(self) -> bool:
+        return self.refusal is None
+
+
+@contextlib.contextmanager
+def attempt(form: Any = None, *, stale: Refusal | None = None,
+            taken: Refusal | None = None,
+            also: Mapping[type[Exception], Callable[[Any], Refusal]] | None = None,
+            quiet: bool | Callable[[Refusal], bool] = False, own: bool = False
+            ) -> Iterator[Outcome]:
+    """Run the request's work; on a refusal roll it back and show it.
+
+    The work is flushed at the end of the block, so that a concurrent edit (``stale``: a
+    version column that no longer matches, or a service's own ``Conflict`` without a
+    message) or a lost race on a unique index (``taken``) surfaces here as that refusal;
+    without one they are errors.  ``also`` turns other exceptions into refusals (a PDF that
+    would print boxes: ``certificates.PRINT_REFUSALS``).
+
+    A refusal goes onto ``form`` (on its field, or flashed when it names none) or is
+    flashed, with its problems; with ``quiet`` (True, or true for that refusal) the page
+    shows it itself from ``outcome.refusal``.  A 403 refusal is re-raised and becomes its
+    error page.  The commit is the request's, at its end; ``own`` commits the block (and
+    the request's work so far) on its own instead: an inspector's photos are kept even when
+    the inspection is then refused.
+
+        with attempt(form) as done:
+            services.do_it(obj, form.data_for_service(), current_user)
+        if done:
+            flash(_("Done."), "success")
+            return redirect(...)
+        return render_template(..., form=form)
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+        if own:
+            db.session.commit()
+        else:
+            db.session.flush()
+    except Refusal as err:
+        if stale is not None and isinstance(err, Conflict) and not err.message:
+            err = stale  # the service saw the version change itself
+        _refused(outcome, err, form, quiet)
+    except StaleDataError:
+        if stale is None:
+            raise
+        _refused(outcome, stale, form, quiet)
+    except IntegrityError:
+        if taken is None:
+            raise
+        _refused(outcome, taken, form, quiet)
+    except Exception as err:
+        for kind, translate in (also or {}).items():
+            if isinstance(err, kind):
+                _refused(outcome, translate(err), form, quiet)
+                break
+        else:
+            raise
+
+
+def _refused(outcome: Outcome, err: Refusal, form: Any,
+             quiet: bool | Callable[[Refusal], bool]) -> None:
+    db.session.rollback()
+    if err.as_page:
+        raise err
+    outcome.refusal = err
+    if not (quiet(err) if callable(quiet) else quiet):
+        show_refusal(err, form)
+
+
+def show_refusal(err: Refusal, form: Any = None) -> None:
+    """The refusal on its form field (or flashed when it names no field of ``form``), and
+    each of its problems flashed.  A refusal without a message shows nothing."""
+    if form is not None and err.message:
+        attach_error(form, err)
+    elif err.message:
+        flash(err.message, "error")
+    for problem in err.problems:
+        flash(problem, "error")
+
+
+def flash_form_errors(form: Any) -> None:
+    """Every validation error of a form that is not shown on its page (a button form)."""
+    for errors in form.errors.values():
+        for e in errors:
+            flash(e, "error")
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -178,6 +307,14 @@ def install_error_pages(app: Flask) -> None:
         db.session.rollback()
         return _error_page(400, _("The form expired or was sent twice. Go back, reload the "
                                   "page and submit again."))
+
+    @app.errorhandler(Refusal)
+    def _refusal(err: Refusal) -> Any:
+        # a refusal no view turned into a message: its own page (403, 409, 400); a 403 says
+        # what abort(403) says (the role may not), whichever rule refused
+        db.session.rollback()
+        detail = str(err.message) if err.message and not err.as_page else None
+        return _error_page(err.status, detail)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Any:

@@ -20,7 +20,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -34,8 +33,7 @@ from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
 from heating.auth import permissions
-from heating.core.db import writing
-from heating.extensions import db
+from heating.core.web import attempt, writes
 from heating.households import exports, queries
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -77,21 +75,12 @@ def _download(export: exports.LedgerExport) -> Response:
 
 def _export(f: queries.Filters, fmt: str, args: dict[str, Any], reason: str | None = None
             ) -> Any:
-    """Audit (committed), then the streamed file; a refusal the user can act on goes back to
-    the list with the message."""
-    # End the read transaction the login opened, so that on SQLite the audited write starts
-    # with BEGIN IMMEDIATE (a GET does not mark itself as a writer).
-    db.session.rollback()
-    with writing():
-        try:
-            export = exports.prepare(current_user, f, fmt, reason=reason, tmp_dir=_tmp_dir())
-        except exports.ExportRefused as err:
-            db.session.rollback()
-            if err.forbidden:
-                abort(403)
-            flash(err.message, "error")
-            return redirect(url_for("households.index", **args))
-        db.session.commit()
+    """Audit (committed with the request), then the streamed file; a refusal the user can act
+    on goes back to the list with the message (the role may not: 403)."""
+    with attempt() as done:
+        export = exports.prepare(current_user, f, fmt, reason=reason, tmp_dir=_tmp_dir())
+    if not done:
+        return redirect(url_for("households.index", **args))
     return _download(export)
 
 
@@ -101,6 +90,7 @@ def _args(source: Mapping[str, Any]) -> dict[str, Any]:
 
 @bp.route("/households.<any(csv, xlsx):fmt>")
 @login_required
+@writes  # every export of personal data is audited
 def households(fmt: str) -> Any:
     permissions.require(current_user, "household.view")
     return _export(queries.Filters.from_args(request.args), fmt, _args(request.args))

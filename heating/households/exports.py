@@ -29,6 +29,7 @@ from heating.auth import permissions
 from heating.core import spreadsheet_write as sw
 from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_bank, mask_id, mask_phone
+from heating.core.refusals import Refusal
 from heating.extensions import db
 from heating.households import queries
 from heating.households.lifecycle import STATES
@@ -81,14 +82,14 @@ _MASKS: dict[str, Callable[[str], str]] = {
     "id_number": mask_id, "bank_account": mask_bank, "phone": mask_phone}
 
 
-class ExportRefused(Exception):
+class ExportRefused(Refusal):
     """``forbidden``: the role may not (403); otherwise the request cannot be met as asked
     (the message says what to do instead)."""
 
     def __init__(self, message: Any, *, forbidden: bool = True) -> None:
-        super().__init__(str(message))
-        self.message = message
+        super().__init__(message)
         self.forbidden = forbidden
+        self.status = 403 if forbidden else 400
 
 
 def revealable_fields(user: Any) -> list[str]:

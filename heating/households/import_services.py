@@ -28,6 +28,7 @@ from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.core.i18n import local
 from heating.core.redact import redact
+from heating.core.refusals import Forbidden
 from heating.core.spreadsheet_read import SpreadsheetError, sniff
 from heating.extensions import db
 from heating.households.import_models import ImportRecord
@@ -40,7 +41,7 @@ INSERT_CHUNK = 2000
 BULK_CACHE_KIB = 64 * 1024
 
 
-class ImportForbidden(Exception):
+class ImportForbidden(Forbidden):
     """The user's roles do not allow importing (403)."""
 
 

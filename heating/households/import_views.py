@@ -12,10 +12,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from heating.auth import permissions
-from heating.core.web import page_arg
+from heating.core.refusals import Refusal
+from heating.core.web import attempt, page_arg, show_refusal
 from heating.extensions import db
 from heating.households import import_services as services
 from heating.households.forms import default_programme_year
@@ -64,7 +64,6 @@ def index() -> Any:
         upload = form.file.data
         rec, _parsed = services.upload(upload.read(), upload.filename or "",
                                        form.programme_year.data, current_user)
-        db.session.commit()
         if rec.status == "previewed":
             return redirect(url_for("imports.detail", import_id=rec.id))
         form.file.errors = list(form.file.errors) + [render(
@@ -121,18 +120,17 @@ def confirm(import_id: int) -> Any:
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    # someone may register one of these ID numbers at the same moment (PostgreSQL), or
+    # another confirmation of this file win: then nothing of this file is written
+    taken = Refusal(_("Nothing was imported: some of these ID numbers were registered at the "
+                      "same moment. Check the refreshed preview and confirm again."))
+    with attempt(taken=taken, quiet=lambda err: err is taken) as done:
         outcome = services.confirm(rec, current_user)
-        db.session.commit()
-    except IntegrityError:
-        # someone registered one of these ID numbers at the same moment (PostgreSQL) or
-        # another confirmation of this file won: nothing of this file was written
-        db.session.rollback()
+    if done.refusal is taken:
         rec = _load(import_id)
         services.refresh(rec, current_user)
-        db.session.commit()
-        flash(_("Nothing was imported: some of these ID numbers were registered at the same "
-                "moment. Check the refreshed preview and confirm again."), "error")
+        show_refusal(taken)
+    if not done:
         return redirect(url_for("imports.detail", import_id=import_id))
     if outcome.changed:
         flash(_("Nothing was imported: cases were registered or changed since the preview. "

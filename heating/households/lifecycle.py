@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 from flask_babel import lazy_gettext as _l
 
 from heating.auth import permissions
+from heating.core.refusals import Refusal
 
 STATES: dict[str, Any] = {
     "draft": _l("Draft"),
@@ -128,13 +129,11 @@ class Context:
 Guard = Callable[[Any, Context], list[str]]
 
 
-class TransitionError(Exception):
+class TransitionError(Refusal):
     """An illegal move: wrong state, role not allowed, guard refused, or a missing reason."""
 
     def __init__(self, message: Any, problems: Iterable[Any] = ()) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.problems = list(problems)
+        super().__init__(message, problems=problems)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.core.lookup import keyed_hash
 from heating.core.pdf import missing_glyphs, show_chars
+from heating.core.refusals import Conflict, Refusal
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import CaseEvent, Household
@@ -37,16 +38,11 @@ FIELDS = (
 case_moved = Namespace().signal("case-moved")
 
 
-class CaseError(Exception):
+class CaseError(Refusal):
     """A rule refused the change; ``field`` names the form field to attach the message to."""
 
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
-
-class VersionConflict(Exception):
+class VersionConflict(Conflict):
     """Someone else saved the case since the form was loaded."""
 
 

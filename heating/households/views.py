@@ -1,5 +1,6 @@
-"""Household screens.  Each view: load through a scoped helper (404 outside scope), check the
-permission (403), validate the form, call one service, commit once, flash, redirect."""
+"""Household screens.  Each view: load through ``permissions.get_in_scope`` (404 outside
+scope), check the permission (403), validate the form, call one service inside ``attempt()``
+(the request commits; a refusal is rolled back and shown), flash, redirect."""
 from __future__ import annotations
 
 from typing import Any
@@ -18,19 +19,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services as certificates
 from heating.certificates.forms import RevokeForm
-from heating.certificates.rendered import UnprintableError
-from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.core.numbers import whole_number_or
 from heating.core.pdf import show_chars
-from heating.core.web import attach_error, ignore_bad_filters, int_arg
+from heating.core.web import attempt, ignore_bad_filters, int_arg, writes
 from heating.extensions import db
 from heating.households import lifecycle, queries, services
 from heating.households.forms import (
@@ -51,8 +48,8 @@ bp = Blueprint("households", __name__, url_prefix="/households")
 
 
 def load_case(case_id: int) -> Household:
-    """The case, or 404 outside the user's scopes (see queries.case_in_scope)."""
-    return queries.case_in_scope(current_user, case_id)
+    """The case, or 404 outside the user's scopes."""
+    return permissions.get_in_scope(Household, case_id, current_user)
 
 
 def _village_choices(roles: frozenset[str]) -> list[tuple[int, str]]:
@@ -110,16 +107,9 @@ def create() -> Any:
         form.residents.data = form.residents.data or None
     if form.validate_on_submit():
         village = db.session.get(Area, form.village_id.data)
-        try:
+        with attempt(form, taken=_id_taken()) as done:
             hh = services.create_household(form.data_for_service(), village, current_user)
-            db.session.commit()
-        except services.CaseError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        except IntegrityError:
-            db.session.rollback()  # a concurrent registration of the same ID number won
-            form.id_number.errors = [_("This ID number already has an active case.")]
-        else:
+        if done:
             flash(_("Household registered as a draft. Submit it when the paperwork is "
                     "complete."), "success")
             return redirect(url_for("households.detail", case_id=hh.id))
@@ -228,24 +218,22 @@ def edit(case_id: int) -> Any:
         form.luhn_confirmed.data = hh.luhn_confirmed
     if form.validate_on_submit():
         village = db.session.get(Area, form.village_id.data)
-        try:
+        with attempt(form, stale=services.VersionConflict(),
+                     taken=_id_taken()) as done:
             services.update_household(hh, form.data_for_service(), village, current_user,
                                       whole_number_or(form.version.data, 0), form.reason.data)
-            db.session.commit()
-        except (services.VersionConflict, StaleDataError):
-            db.session.rollback()
+        if isinstance(done.refusal, services.VersionConflict):
             db.session.refresh(hh)
             return _conflict(hh, form, mode)
-        except services.CaseError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        except IntegrityError:
-            db.session.rollback()
-            form.id_number.errors = [_("This ID number already has an active case.")]
-        else:
+        if done:
             flash(_("Changes saved."), "success")
             return redirect(url_for("households.detail", case_id=hh.id))
     return render_template("households/form.html", form=form, case=hh, mode=mode)
+
+
+def _id_taken() -> services.CaseError:
+    """A concurrent registration of the same ID number won the race."""
+    return services.CaseError(_("This ID number already has an active case."), "id_number")
 
 
 def _conflict(hh: Household, form: HouseholdForm, mode: str) -> Any:
@@ -269,16 +257,10 @@ def act(case_id: int, action: str) -> Any:
     if not form.validate_on_submit():
         flash(_("The reason is too long (500 characters at most)."), "error")
         return redirect(url_for("households.detail", case_id=hh.id))
-    try:
+    with attempt() as done:
         services.transition(hh, action, current_user, form.reason.data,
                             context=inspections.guard_context(hh, current_user))
-        db.session.commit()
-    except lifecycle.TransitionError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        for problem in err.problems:
-            flash(problem, "error")
-    else:
+    if done:
         flash(_("%(action)s: done. The case is now: %(state)s.", action=transition.label,
                 state=lifecycle.STATES[hh.state]), "success")
     return redirect(url_for("households.detail", case_id=hh.id))
@@ -295,7 +277,6 @@ def reveal(case_id: int) -> Any:
     if not form.validate_on_submit():
         return _render_detail(hh, reveal_form=form), 400
     value = services.reveal(hh, field, form.reason.data, current_user)
-    db.session.commit()
     response = _render_detail(hh, revealed={field: value})
     return response
 
@@ -306,15 +287,11 @@ def holder_exception(case_id: int) -> Any:
     hh = load_case(case_id)
     permissions.require(current_user, "household.holder_exception", hh)
     form = ReasonForm()
-    try:
+    with attempt() as done:
         if not form.validate_on_submit():
             raise services.CaseError(_("The reason is too long (500 characters at most)."))
         services.record_holder_exception(hh, form.reason.data or "", current_user)
-        db.session.commit()
-    except services.CaseError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
+    if done:
         flash(_("Exception recorded: the case may now be submitted."), "success")
     return redirect(url_for("households.detail", case_id=hh.id))
 
@@ -326,20 +303,14 @@ def print_name(case_id: int) -> Any:
     hh = load_case(case_id)
     permissions.require(current_user, "household.print_name", hh)
     form = PrintNameForm()
-    try:
+    stale = services.CaseError(_("Someone else saved this case meanwhile. Look at it again, "
+                                 "then record the print spelling."))
+    with attempt(stale=stale) as done:
         if not form.validate_on_submit():
             raise services.CaseError(_("The print spelling is at most 50 characters and the "
                                        "reason at most 500."))
         services.record_print_name(hh, form.print_name.data, form.reason.data, current_user)
-        db.session.commit()
-    except services.CaseError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("Someone else saved this case meanwhile. Look at it again, then record the "
-                "print spelling."), "error")
-    else:
+    if done:
         if hh.print_name:
             flash(_("Print spelling recorded: documents now print “%(name)s”, with a note that "
                     "the registered name differs.", name=hh.print_name), "success")
@@ -351,23 +322,17 @@ def print_name(case_id: int) -> Any:
 
 @bp.route("/<int:case_id>/application.pdf")
 @login_required
+@writes  # the audit row of the print
 def application_pdf(case_id: int) -> Any:
     """The application form (申请表) for the household to sign; numbers masked as the
     reader sees them on screen."""
     hh = load_case(case_id)
     permissions.require(current_user, "household.print_application", hh)
     phone = hh.phone if permissions.shows_full(current_user, "phone", hh) else hh.phone_masked
-    db.session.commit()  # end the read: the audit row needs a writer transaction
-    with writing():
-        hh = load_case(case_id)
-        try:
-            data = certificates.application_form_pdf(hh, phone, current_user)
-        except UnprintableError as err:
-            db.session.rollback()
-            for message in certificates.unprintable_messages(err):
-                flash(message, "error")
-            return redirect(url_for("households.detail", case_id=case_id))
-        db.session.commit()
+    with attempt(also=certificates.PRINT_REFUSALS) as done:
+        data = certificates.application_form_pdf(hh, phone, current_user)
+    if not done:
+        return redirect(url_for("households.detail", case_id=case_id))
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"inline; filename=application-{hh.id}.pdf"
     response.headers["Cache-Control"] = "private, no-store"

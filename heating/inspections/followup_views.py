@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from heating.auth import permissions
-from heating.extensions import db
+from heating.core.web import attempt, flash_form_errors
 from heating.households import lifecycle
-from heating.households.services import CaseError
 from heating.households.templating import register_case_panel
 from heating.inspections import followups
 from heating.inspections.forms import FollowUpForm, SampleForm
@@ -48,19 +47,13 @@ def record_follow_up(case_id: int) -> Any:
     permissions.require(current_user, "followup.record", hh)
     form = FollowUpForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for e in errors:
-                flash(e, "error")
+        flash_form_errors(form)
         return _to_case(hh)
-    try:
+    with attempt() as done:
         visit = followups.record_follow_up(hh, current_user, result=form.result.data,
                                            visited_on=form.visited_on.data,
                                            note=form.note.data)
-        db.session.commit()
-    except CaseError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
+    if done:
         flash(_("Follow-up recorded: %(result)s.", result=FOLLOW_UP_RESULTS[visit.result]),
               "success")
         if followups.stops_running_subsidy(hh.id):
@@ -80,14 +73,10 @@ def follow_up_sample() -> Any:
     form.township_id.choices = [(t.id, t.name) for t in townships]
     sample, stopped = None, set()
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             sample = followups.sample_for_follow_up(current_user, form.township_id.data,
                                                     form.n.data)
-            db.session.commit()
-        except CaseError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-        else:
+        if done:
             stopped = followups.running_subsidy_stopped(c.id for c in sample)
     return render_template("inspections/followup_sample.html", form=form, sample=sample,
                            stopped=stopped)

@@ -30,7 +30,7 @@ from heating.auth.models import User
 from heating.core.db import Hundredths, TimestampMixin, UTCDateTime, now_utc
 from heating.core.ids import code_key
 from heating.extensions import db
-from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, Household
+from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS, Household, InCaseScope
 
 RESULTS = {"pass": _l("Passed"), "fail": _l("Failed")}
 
@@ -220,7 +220,7 @@ class Inspection(db.Model):
         return problems
 
 
-class Upload(db.Model):
+class Upload(InCaseScope, db.Model):
     """A stored JPEG or PNG: an inspection photo or a document scanned on the case.
 
     The file lives under STORAGE_DIR with a random name (never under static/); its content
@@ -254,6 +254,8 @@ class Upload(db.Model):
 
     inspection: Mapped[Inspection | None] = relationship(back_populates="photos")
     uploaded_by: Mapped[User] = relationship()
+    #: the case: a stored picture or document is in scope where its case is
+    household: Mapped[Household] = relationship()
 
     @property
     def label(self) -> Any:

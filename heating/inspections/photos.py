@@ -15,13 +15,14 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ
+from heating.core.refusals import Refusal
 
 #: Pillow format → (content type, file extension)
 FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png")}
@@ -30,12 +31,8 @@ MAX_PIXELS = 80_000_000
 THUMB_SIZE = 320
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refusal):
     """The file is not an acceptable picture; ``message`` says what to do."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -232,16 +232,6 @@ def record_view(upload: Upload, hh: Household, user: Any) -> None:
            summary=f"{upload.kind} #{upload.id}")
 
 
-def upload_in_scope(upload_id: int, user: Any) -> tuple[Upload, Household] | None:
-    upload = db.session.get(Upload, upload_id)
-    if upload is None:
-        return None
-    hh = db.session.get(Household, upload.household_id)
-    if hh is None or not permissions.in_scope(user, hh):
-        return None
-    return upload, hh
-
-
 # --- the inspection ---------------------------------------------------------------------------
 
 def inspections_of(hh: Household) -> list[Inspection]:
@@ -286,13 +276,6 @@ def record_inspection(hh: Household, actor: Any, *, result: str, checklist: dict
 
 
 # --- printable paperwork ------------------------------------------------------------------------
-
-def inspection_in_scope(inspection_id: int, user: Any) -> Inspection | None:
-    insp = db.session.get(Inspection, inspection_id)
-    if insp is None or not permissions.in_scope(user, insp.household):
-        return None
-    return insp
-
 
 def acceptance_record_pdf(insp: Inspection, actor: Any) -> bytes:
     """The acceptance record (验收单) of one inspection, with its photo thumbnails."""

@@ -20,39 +20,36 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from heating.auth import permissions
 from heating.auth.models import User
 from heating.certificates import services as certificates
-from heating.certificates.rendered import UnprintableError
-from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.core.numbers import whole_number_or
-from heating.core.web import attach_error, int_arg
+from heating.core.web import Outcome, attempt, flash_form_errors, int_arg, writes
 from heating.extensions import db
-from heating.households import lifecycle, queries
+from heating.households import lifecycle
 from heating.households.models import Household
 from heating.households.services import CaseError, VersionConflict
 from heating.inspections import assignments, photos, services
 from heating.inspections.forms import AssignForm, DocumentForm, InspectionForm, InstallationForm
-from heating.inspections.models import CHECKLIST, DOCUMENT_KINDS, PHOTO_KINDS
+from heating.inspections.models import (
+    CHECKLIST,
+    DOCUMENT_KINDS,
+    PHOTO_KINDS,
+    Inspection,
+    Upload,
+)
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
 
 def _case(case_id: int) -> Household:
-    return queries.case_in_scope(current_user, case_id)
+    return permissions.get_in_scope(Household, case_id, current_user)
 
 
 def _to_case(hh: Household) -> Any:
     return redirect(url_for("households.detail", case_id=hh.id))
-
-
-def _flash_refusal(err: lifecycle.TransitionError) -> None:
-    flash(err.message, "error")
-    for problem in err.problems:
-        flash(problem, "error")
 
 
 # --- worklist ---------------------------------------------------------------------------------
@@ -96,23 +93,15 @@ def installation(case_id: int) -> Any:
         else:
             form.version.data = inst.version
     if form.validate_on_submit():
-        try:
+        with attempt(form, stale=VersionConflict()) as done:
             services.save_installation(hh, form.data_for_service(), current_user,
                                        whole_number_or(form.version.data, 0) if inst else None)
-            db.session.commit()
-        except (VersionConflict, StaleDataError):
-            db.session.rollback()
+        if isinstance(done.refusal, VersionConflict):
             flash(_("Someone else saved this installation while you were editing. Reload the "
                     "page to see their values, then make your change again."), "error")
             return render_template("inspections/installation.html", form=form, case=hh,
                                    installation=inst), 409
-        except CaseError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        except lifecycle.TransitionError as err:
-            db.session.rollback()
-            _flash_refusal(err)
-        else:
+        if done:
             flash(_("Installation saved. The case is now: %(state)s.",
                     state=lifecycle.STATES[hh.state]), "success")
             # duplicate serial / meter warnings: the case page always shows them, once
@@ -130,18 +119,12 @@ def assign(case_id: int) -> Any:
     permissions.require(current_user, "inspection.assign", hh)
     form = AssignForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for e in errors:
-                flash(e, "error")
+        flash_form_errors(form)
         return _to_case(hh)
     inspector = db.session.get(User, form.inspector_id.data) if form.inspector_id.data else None
-    try:
+    with attempt() as done:
         assignments.assign(hh, inspector, form.visit_date.data, current_user, local_today())
-        db.session.commit()
-    except CaseError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
+    if done:
         flash(_("Inspection assigned to %(name)s for %(date)s.", name=inspector.display_name,
                 date=form.visit_date.data.isoformat()), "success")
     return _to_case(hh)
@@ -161,50 +144,55 @@ def inspect(case_id: int) -> Any:
     form = InspectionForm()
     valid = form.validate_on_submit()  # before the photos: validation resets field errors
     if request.method == "POST":
-        # pictures first, in their own transaction: a refused result never costs the
-        # inspector the photos already taken
-        for kind in PHOTO_KINDS:
-            file = getattr(form, f"photo_{kind}").data
-            if file and file.filename:
-                try:
-                    services.store_photo(hh, kind, file, current_user)
-                    db.session.commit()
-                except CaseError as err:
-                    db.session.rollback()
-                    getattr(form, f"photo_{kind}").errors = [err.message]
+        _store_photos(hh, form)
     photo_errors = any(getattr(form, f"photo_{k}").errors for k in PHOTO_KINDS)
     refusal = None
     if valid and not photo_errors:
-        try:
-            insp = services.record_inspection(
-                hh, current_user, result=form.result.data, checklist=form.checklist(),
-                stoves_removed=form.stoves_removed.data, reasons=form.reasons.data,
-                other_inspectors=form.other_inspectors.data or "")
-            db.session.commit()
-        except CaseError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        except (lifecycle.TransitionError, StaleDataError) as err:
-            db.session.rollback()
-            if isinstance(err, StaleDataError):
-                flash(_("Someone else changed this case at the same moment; nothing was saved. "
-                        "Open the case again."), "error")
-            elif err.problems:
-                refusal = err  # one box listing what is missing, not a red bar per problem
-            else:
-                _flash_refusal(err)
-        else:
-            flash(_("Inspection of %(name)s (%(village)s) recorded: %(result)s.",
-                    name=hh.head_name, village=hh.village.name,
-                    result=_("passed") if insp.result == "pass" else _("failed")), "success")
+        done = _record_inspection(hh, form)
+        if done:
             # back to the visits of the day, not to the (long) case page
             return redirect(url_for("inspections.worklist"))
+        if _listed(done.refusal):
+            refusal = done.refusal  # one box listing what is missing, not a bar per problem
     return render_template(
         "inspections/inspect.html", form=form, case=hh, installation=inst,
         items=CHECKLIST[inst.conversion_type], pending=services.pending_photos(hh),
         separation=services.separation_problems(hh, current_user),
         assignment=assignments.assignment_of(hh), refusal=refusal,
         max_mb=current_app.config["UPLOAD_MAX_BYTES"] // (1024 * 1024))
+
+
+def _store_photos(hh: Household, form: InspectionForm) -> None:
+    """Pictures first, each in its own transaction: a refused result never costs the
+    inspector the photos already taken.  A refused picture's message goes on its field."""
+    for kind in PHOTO_KINDS:
+        field = getattr(form, f"photo_{kind}")
+        if field.data and field.data.filename:
+            with attempt(own=True, quiet=True) as done:
+                services.store_photo(hh, kind, field.data, current_user)
+            if not done:
+                field.errors = [done.refusal.message]
+
+
+def _listed(err: Any) -> bool:
+    """A refused move with a list of what is missing: the page shows it as one box."""
+    return isinstance(err, lifecycle.TransitionError) and bool(err.problems)
+
+
+def _record_inspection(hh: Household, form: InspectionForm) -> Outcome:
+    """The result, the checklist and the move to passed / failed; flashed when done."""
+    with attempt(form, stale=CaseError(_("Someone else changed this case at the same moment; "
+                                         "nothing was saved. Open the case again.")),
+                 quiet=_listed) as done:
+        insp = services.record_inspection(
+            hh, current_user, result=form.result.data, checklist=form.checklist(),
+            stoves_removed=form.stoves_removed.data, reasons=form.reasons.data,
+            other_inspectors=form.other_inspectors.data or "")
+    if done:
+        flash(_("Inspection of %(name)s (%(village)s) recorded: %(result)s.",
+                name=hh.head_name, village=hh.village.name,
+                result=_("passed") if insp.result == "pass" else _("failed")), "success")
+    return done
 
 
 # --- documents on the case ---------------------------------------------------------------------
@@ -219,13 +207,9 @@ def upload_document(case_id: int) -> Any:
     if not form.validate_on_submit() or not file or not file.filename:
         flash(_("Choose a document and a file (JPEG or PNG)."), "error")
         return _to_case(hh)
-    try:
+    with attempt() as done:
         services.store_document(hh, form.kind.data, file, current_user)
-        db.session.commit()
-    except CaseError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
+    if done:
         flash(_("Document saved: %(kind)s.", kind=DOCUMENT_KINDS[form.kind.data]), "success")
     return _to_case(hh)
 
@@ -233,10 +217,8 @@ def upload_document(case_id: int) -> Any:
 # --- stored pictures ---------------------------------------------------------------------------
 
 def _serve(upload_id: int, thumb: bool) -> Response:
-    found = services.upload_in_scope(upload_id, current_user)
-    if found is None:
-        abort(404)
-    upload, hh = found
+    upload = permissions.get_in_scope(Upload, upload_id, current_user)
+    hh = upload.household
     if not permissions.may_view_upload(current_user, hh,
                                        document=upload.kind in DOCUMENT_KINDS):
         abort(403)
@@ -248,10 +230,7 @@ def _serve(upload_id: int, thumb: bool) -> Response:
     if not path.is_file():
         abort(404)
     if services.view_is_audited(upload):
-        db.session.commit()  # end the read: the audit row is written by a writer transaction
-        with writing():
-            services.record_view(upload, hh, current_user)
-            db.session.commit()
+        services.record_view(upload, hh, current_user)
     response = send_file(path, mimetype="image/jpeg" if thumb else upload.content_type,
                          max_age=0, conditional=False)
     response.headers["Cache-Control"] = "private, no-store"
@@ -261,12 +240,14 @@ def _serve(upload_id: int, thumb: bool) -> Response:
 
 @bp.route("/uploads/<int:upload_id>")
 @login_required
+@writes  # opening a scanned document is audited
 def picture(upload_id: int) -> Any:
     return _serve(upload_id, thumb=False)
 
 
 @bp.route("/uploads/<int:upload_id>/thumb")
 @login_required
+@writes  # opening a scanned document is audited
 def thumbnail(upload_id: int) -> Any:
     return _serve(upload_id, thumb=True)
 
@@ -275,23 +256,15 @@ def thumbnail(upload_id: int) -> Any:
 
 @bp.route("/<int:inspection_id>/record.pdf")
 @login_required
+@writes  # the audit row of the print
 def record_pdf(inspection_id: int) -> Any:
     """The acceptance record (验收单) auditors ask for, drawn from the stored inspection."""
-    insp = services.inspection_in_scope(inspection_id, current_user)
-    if insp is None:
-        abort(404)
-    db.session.commit()  # end the read: the audit row needs a writer transaction
-    with writing():
-        insp = services.inspection_in_scope(inspection_id, current_user)
-        case_id = insp.household_id
-        try:
-            data = services.acceptance_record_pdf(insp, current_user)
-        except UnprintableError as err:
-            db.session.rollback()
-            for message in certificates.unprintable_messages(err):
-                flash(message, "error")
-            return redirect(url_for("households.detail", case_id=case_id))
-        db.session.commit()
+    insp = permissions.get_in_scope(Inspection, inspection_id, current_user, via="household")
+    case_id = insp.household_id
+    with attempt(also=certificates.PRINT_REFUSALS) as done:
+        data = services.acceptance_record_pdf(insp, current_user)
+    if not done:
+        return redirect(url_for("households.detail", case_id=case_id))
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f"inline; filename=acceptance-{insp.household_id}-{insp.id}.pdf")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -33,17 +32,11 @@ VOIDABLE = ("draft", "approved")
 
 def batch_in_scope(user: Any, batch_id: int) -> PayoutBatch:
     """The batch, or 404 when it does not exist or lies outside the user's scopes."""
-    batch = db.session.get(PayoutBatch, batch_id)
-    if batch is None or not permissions.in_scope(user, batch):
-        abort(404)
-    return batch
+    return permissions.get_in_scope(PayoutBatch, batch_id, user)
 
 
 def payment_in_scope(user: Any, payment_id: int) -> Payment:
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or not permissions.in_scope(user, payment):
-        abort(404)
-    return payment
+    return permissions.get_in_scope(Payment, payment_id, user)
 
 
 def batches_for(user: Any, state: str | None = None, limit: int = 200) -> list[PayoutBatch]:

@@ -7,13 +7,10 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from heating.auth import permissions
-from heating.core.web import attach_error
-from heating.extensions import db
-from heating.households import queries
+from heating.core.web import attempt
+from heating.households.models import Household
 from heating.payouts import corrections
 from heating.payouts.forms import CorrectionForm, DecisionForm
 from heating.payouts.models import AccountCorrection
@@ -24,7 +21,7 @@ from heating.payouts.views import bp, forbidden
 @bp.route("/cases/<int:case_id>/correction", methods=["GET", "POST"])
 @login_required
 def request_correction(case_id: int) -> Any:
-    hh = queries.case_in_scope(current_user, case_id)
+    hh = permissions.get_in_scope(Household, case_id, current_user)
     permissions.require(current_user, "account.correction.request", hh)
     case_url = url_for("households.detail", case_id=hh.id)
     if not corrections.may_request(hh, current_user):
@@ -36,17 +33,13 @@ def request_correction(case_id: int) -> Any:
         form.bank_name.data = hh.bank_name
         form.account_holder.data = hh.head_name
     if form.validate_on_submit():
-        try:
+        # a colleague's request for the same case may go in first
+        taken = PayoutError(_("A correction for this case is already awaiting approval."))
+        with attempt(form, taken=taken) as done:
             corrections.request_correction(hh, form.data_for_service(), current_user)
-            db.session.commit()
-        except PayoutError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        except IntegrityError:
-            db.session.rollback()  # a colleague's request for the same case went in first
-            flash(_("A correction for this case is already awaiting approval."), "error")
+        if done.refusal is taken:
             return redirect(case_url)
-        else:
+        if done:
             flash(_("Correction requested. A finance or county colleague must approve it "
                     "before the case can be re-paid."), "success")
             return redirect(case_url)
@@ -69,9 +62,7 @@ def corrections_queue() -> Any:
           methods=["POST"])
 @login_required
 def decide_correction(correction_id: int, decision: str) -> Any:
-    corr = db.session.get(AccountCorrection, correction_id)
-    if corr is None or not permissions.in_scope(current_user, corr):
-        abort(404)
+    corr = permissions.get_in_scope(AccountCorrection, correction_id, current_user)
     permissions.require(current_user, "account.correction.approve", corr)
     if corr.requested_by_id == current_user.id:
         return forbidden(_("You requested this correction, so another finance or county user "
@@ -79,19 +70,13 @@ def decide_correction(correction_id: int, decision: str) -> Any:
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    stale = PayoutError(_("The case changed at the same moment. Nothing was saved; try again."))
+    with attempt(stale=stale) as done:
         if decision == "approve":
             corrections.approve_correction(corr, current_user, form.note.data)
         else:
             corrections.reject_correction(corr, current_user, form.note.data)
-        db.session.commit()
-    except PayoutError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    except StaleDataError:
-        db.session.rollback()
-        flash(_("The case changed at the same moment. Nothing was saved; try again."), "error")
-    else:
+    if done:
         flash(_("Correction approved: the case's account is updated and it can go into a "
                 "re-pay batch.") if decision == "approve"
               else _("Correction rejected."), "success")

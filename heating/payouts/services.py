@@ -36,6 +36,7 @@ from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ
 from heating.core.money import format_fen
+from heating.core.refusals import Refusal
 from heating.extensions import db
 from heating.households.models import Household
 from heating.households.services import VersionConflict, transition_many
@@ -56,14 +57,9 @@ DEAD = ("failed", "voided")
 _KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
-class PayoutError(Exception):
+class PayoutError(Refusal):
     """A payout rule refused the request; nothing was changed.  ``field`` names the form field
     the message belongs to, when there is one."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def new_idempotency_key() -> str:

@@ -31,6 +31,7 @@ from heating.audit.services import record as audit
 from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.core.i18n import local, local_today
+from heating.core.refusals import Forbidden, record_independently
 from heating.core.spreadsheet_read import SpreadsheetError, sniff
 from heating.extensions import db
 from heating.households.models import Household
@@ -55,7 +56,7 @@ INSERT_CHUNK = 2000
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
-class UsageForbidden(Exception):
+class UsageForbidden(Forbidden):
     """The user may not import usage files (403)."""
 
 
@@ -194,9 +195,11 @@ def upload(data: bytes, filename: str, *, utility: str, season: str, county_id: 
         _refuse_repeat(digest, county_id)
         analysis = analyse(data, utility=utility, season=season, county_id=county_id)
     except SpreadsheetError as err:
-        audit("usage.rejected", "usage_file", digest[:16], actor=user, summary=name,
-              after={"filename": name, "sha256": digest, "utility": utility,
-                     "season": season, "code": err.code})
+        # the refused attempt stays on record whatever else the request rolls back
+        record_independently(
+            audit, "usage.rejected", "usage_file", digest[:16], actor=user, summary=name,
+            after={"filename": name, "sha256": digest, "utility": utility,
+                   "season": season, "code": err.code})
         raise
     token = secrets.token_hex(16)
     path = f"{USAGE_DIR}/{token}.{sniff(data)}"

@@ -16,14 +16,13 @@ from urllib.parse import quote
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from heating.auth import permissions
 from heating.core.masking import mask_name
 from heating.core.money import format_fen
+from heating.core.refusals import Refusal
 from heating.core.spreadsheet_write import neutralise
-from heating.core.web import page_arg
-from heating.extensions import db
+from heating.core.web import attempt, page_arg, writes
 from heating.households.lifecycle import STATES
 from heating.payouts import usage as services
 from heating.payouts.models import UTILITIES, UsageImport
@@ -95,13 +94,9 @@ def usage_upload() -> Any:
             preview = services.upload(upload.read(), upload.filename or "",
                                       utility=form.utility.data, season=form.season.data,
                                       county_id=form.county.data, user=current_user)
-        except services.UsageError as err:
-            db.session.commit()  # the audited refusal
+        except services.UsageError as err:  # audited by the service, whatever happens here
             form.file.errors = list(form.file.errors) + [str(err.message)]
-        except services.UsageForbidden:
-            abort(403)
         else:
-            db.session.commit()
             return redirect(url_for("payouts.usage_preview", token=preview.token))
     return render_template("payouts/usage_upload.html", form=form, counties=counties,
                            low_kwh=services.threshold_text("power"),
@@ -145,18 +140,14 @@ def usage_confirm(token: str) -> Any:
     preview = _load_preview(token)
     if not UsageConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    # another import of this file, or of one of these households' season, may be confirmed
+    # at the same moment: then nothing of this file is written
+    taken = Refusal(_("Nothing was imported: another import of this file or of these "
+                      "households' season was confirmed at the same moment. Upload the file "
+                      "again to see an up-to-date preview."))
+    with attempt(taken=taken) as done:
         outcome = services.confirm(preview, current_user)
-        db.session.commit()
-    except services.UsageForbidden:
-        abort(403)
-    except IntegrityError:
-        # another import of this file, or of one of these households' season, was confirmed
-        # at the same moment: nothing of this file was written
-        db.session.rollback()
-        flash(_("Nothing was imported: another import of this file or of these households' "
-                "season was confirmed at the same moment. Upload the file again to see an "
-                "up-to-date preview."), "error")
+    if not done:
         return redirect(url_for("payouts.usage_preview", token=token))
     if outcome.changed:
         flash(_("Nothing was imported: cases or usage records changed since the preview. The "
@@ -194,6 +185,7 @@ def usage_detail(import_id: int) -> Any:
 
 @bp.route("/usage/<int:import_id>/low-usage.csv")
 @login_required
+@writes  # the export of personal data is audited
 def usage_low_csv(import_id: int) -> Any:
     """The near-zero usage list for follow-up visits (masked names: the visit sheet goes to
     the village, which knows its households by house number)."""
@@ -210,7 +202,6 @@ def usage_low_csv(import_id: int) -> Any:
             r.meter_no, str(r.usage), format_fen(r.amount_fen).replace(",", ""),
             url_for("households.detail", case_id=r.household_id, _external=True))])
     services.audit_low_export(imp, current_user, len(rows))
-    db.session.commit()
     name = f"usage-{imp.id}-low.csv"
     title = f"低用量回访清单-{imp.season}-{imp.id}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={

@@ -23,19 +23,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services as certificates
-from heating.certificates.rendered import UnprintableError
-from heating.core.db import writing
 from heating.core.money import format_fen
-from heating.core.web import attach_error, page_arg
+from heating.core.web import attempt, flash_form_errors, page_arg, writes
 from heating.extensions import db
-from heating.households import lifecycle
-from heating.households.services import VersionConflict
 from heating.households.templating import register_case_panel
 from heating.payouts import bankfiles, batches, models, reconcile, services  # noqa: F401
 from heating.payouts.forms import (
@@ -53,8 +47,6 @@ bp.record_once(lambda state: register_case_panel(state.app, "payouts/_case_panel
                                                  case_panel))
 
 PAGE = 200
-#: refusals that leave nothing changed; the message says what to do next
-REFUSALS = (services.PayoutError, lifecycle.TransitionError)
 
 
 def forbidden(message: Any) -> Any:
@@ -63,9 +55,10 @@ def forbidden(message: Any) -> Any:
                            text=message), 403
 
 
-def _changed() -> None:
-    flash(_("Someone else changed this batch at the same moment. Nothing was saved; look at "
-            "it again and retry."), "error")
+def _changed() -> services.PayoutError:
+    """The refusal shown when a colleague changed the batch at the same moment."""
+    return services.PayoutError(_("Someone else changed this batch at the same moment. "
+                                  "Nothing was saved; look at it again and retry."))
 
 
 def _townships(county_ids: list[int]) -> list[tuple[int, str]]:
@@ -104,19 +97,13 @@ def new() -> Any:
     if form.validate_on_submit():
         key = form.idempotency_key.data
         repeated = services.batch_by_key(key) is not None
-        try:
+        taken = services.PayoutError(services.taken_message())
+        with attempt(form, taken=taken, stale=taken) as done:
             batch = services.create_batch(
                 _me(), kind=form.kind.data, idempotency_key=key,
                 season=form.season.data or None, township_id=form.township_id.data or None,
                 repay=bool(form.repay.data), note=form.note.data)
-            db.session.commit()
-        except services.PayoutError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        except (IntegrityError, VersionConflict):
-            db.session.rollback()
-            flash(services.taken_message(), "error")
-        else:
+        if done:
             if repeated:
                 flash(_("This form was already submitted: here is the batch it created."),
                       "warning")
@@ -188,16 +175,9 @@ def _act(batch_id: int, perm: str, action: Any, done: str) -> Any:
     """Run one batch action; a refusal or a concurrent change is a message, never a 500."""
     batch = _load(batch_id, perm)
     target = url_for("payouts.detail", batch_id=batch.id)
-    try:
+    with attempt(stale=_changed()) as ok:
         action(batch)
-        db.session.commit()
-    except REFUSALS as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    except (StaleDataError, VersionConflict):
-        db.session.rollback()
-        _changed()
-    else:
+    if ok:
         flash(done, "success")
     return redirect(target)
 
@@ -249,16 +229,9 @@ def void(payment_id: int) -> Any:
     if not form.validate_on_submit():
         flash(_("Please give a reason."), "error")
         return redirect(target)
-    try:
+    with attempt(stale=_changed()) as done:
         batches.void_payment(payment, current_user, form.reason.data)
-        db.session.commit()
-    except REFUSALS as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    except (StaleDataError, VersionConflict):
-        db.session.rollback()
-        _changed()
-    else:
+    if done:
         flash(_("Payment %(ref)s voided; its case is back to “notice period over”.",
                 ref=payment.reference), "success")
     return redirect(target)
@@ -280,48 +253,36 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
 
 @bp.route("/batches/<int:batch_id>/bank.<fmt>")
 @login_required
+@writes  # the first download freezes the file; every download is audited
 def bankfile(batch_id: int, fmt: str) -> Any:
     """The first download freezes the file (approved → exported); later ones get the same
     bytes.  Every download is audited: the file carries full ID and account numbers."""
-    _load(batch_id, "payout.export")
+    batch = _load(batch_id, "payout.export")
     if fmt not in bankfiles.FORMATS:
         abort(404)
-    db.session.commit()  # end the read: freezing and the audit row need a writer
-    with writing():
+    lost_race = services.PayoutError("")  # a colleague's first download won
+    with attempt(stale=lost_race) as done:
+        data = bankfiles.bank_file(batch, fmt, _me())
+    if done.refusal is lost_race:  # serve the bytes they froze
         batch = _load(batch_id, "payout.export")
-        try:
-            data = bankfiles.bank_file(batch, fmt, _me())
-            db.session.commit()
-        except services.PayoutError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-            return redirect(url_for("payouts.detail", batch_id=batch_id))
-        except StaleDataError:  # a colleague's first download won: serve those bytes
-            db.session.rollback()
-            batch = _load(batch_id, "payout.export")
-            data = bankfiles.bank_file(batch, fmt, _me())
-            db.session.commit()
+        data = bankfiles.bank_file(batch, fmt, _me())
+    elif not done:
+        return redirect(url_for("payouts.detail", batch_id=batch_id))
     return _download(data, CONTENT_TYPES[fmt], f"{batch.number}.{fmt}")
 
 
 @bp.route("/batches/<int:batch_id>/roster/<int:township_id>.pdf")
 @login_required
+@writes  # the audit row of the print
 def roster(batch_id: int, township_id: int) -> Any:
     batch = _load(batch_id, "payout.view")
     if township_id not in {t for t, _name, _n in batches.townships_of(batch)}:
         abort(404)
     township = db.session.get(Area, township_id)
-    db.session.commit()  # end the read: the audit row needs a writer
-    with writing():
-        batch = _load(batch_id, "payout.view")
-        try:
-            rendered = bankfiles.roster_pdf(batch, township, current_user)
-        except UnprintableError as err:
-            db.session.rollback()
-            for message in certificates.unprintable_messages(err):
-                flash(message, "error")
-            return redirect(url_for("payouts.detail", batch_id=batch_id))
-        db.session.commit()
+    with attempt(also=certificates.PRINT_REFUSALS) as done:
+        rendered = bankfiles.roster_pdf(batch, township, current_user)
+    if not done:
+        return redirect(url_for("payouts.detail", batch_id=batch_id))
     return _download(rendered.pdf, "application/pdf",
                      f"roster-{batch.number}-{township.code}.pdf", inline=True)
 
@@ -332,28 +293,21 @@ def results(batch_id: int) -> Any:
     batch = _load(batch_id, "payout.results")
     form = ResultUploadForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for e in errors:
-                flash(e, "error")
+        flash_form_errors(form)
         return redirect(url_for("payouts.detail", batch_id=batch.id))
     upload = form.file.data
-    try:
+    with_errors = services.PayoutError("")  # nothing of a file with errors is kept
+    with attempt(stale=_changed()) as done:
         report = reconcile.import_results(batch, upload.read(), upload.filename or "",
                                           _me())
-    except REFUSALS as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("payouts.detail", batch_id=batch.id))
-    except (StaleDataError, VersionConflict):
-        db.session.rollback()
-        _changed()
-        return redirect(url_for("payouts.detail", batch_id=batch.id))
-    if not report.ok:
-        db.session.rollback()
+        if not report.ok:
+            raise with_errors
+    if done.refusal is with_errors:
         batch = _load(batch_id, "payout.results")
         return render_template("payouts/detail.html", report=report,
                                **_detail_context(batch))
-    db.session.commit()
+    if not done:
+        return redirect(url_for("payouts.detail", batch_id=batch.id))
     imp = report.imported
     flash(_("Bank results imported: %(paid)d paid, %(failed)d failed.", paid=imp.paid_count,
             failed=imp.failed_count), "success")

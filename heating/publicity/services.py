@@ -23,6 +23,7 @@ from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ, local_today
 from heating.core.masking import mask_id, mask_name
 from heating.core.money import format_fen
+from heating.core.refusals import Refusal
 from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
@@ -39,16 +40,13 @@ MAX_DAYS_AHEAD = 30
 PENDING = ("listed", "objected")
 
 
-class PublicityError(Exception):
+class PublicityError(Refusal):
     """A rule refused the change; ``problems`` lists per-case reasons, ``field`` names the form
     field the message belongs to."""
 
     def __init__(self, message: Any, problems: Iterable[Any] = (), field: str | None = None
                  ) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.problems = list(problems)
-        self.field = field
+        super().__init__(message, field, problems)
 
 
 # --- eligibility and amounts --------------------------------------------------------------------

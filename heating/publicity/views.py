@@ -6,6 +6,7 @@ permission, form, one service call, commit once, flash, redirect.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -17,13 +18,10 @@ from sqlalchemy import func, select
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services as certificates
-from heating.certificates.rendered import UnprintableError
-from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.core.numbers import whole_number_or
-from heating.core.web import attach_error, int_arg
+from heating.core.web import attempt, flash_form_errors, int_arg, writes
 from heating.extensions import db
-from heating.households.lifecycle import TransitionError
 from heating.households.models import Household
 from heating.households.templating import register_case_panel
 from heating.publicity import models, objections, scope, services
@@ -35,7 +33,6 @@ from heating.publicity.forms import (
     TakeOffForm,
 )
 from heating.publicity.models import Notice, NoticeEntry, Objection
-from heating.publicity.services import PublicityError
 
 bp = Blueprint("publicity", __name__, url_prefix="/publicity")
 
@@ -69,17 +66,13 @@ def _notice(notice_id: int) -> Notice:
 
 def _entry(entry_id: int) -> NoticeEntry:
     """An entry the user may manage: 404 outside their area, 403 without notice.manage."""
-    entry = db.session.get(NoticeEntry, entry_id)
-    if entry is None:
-        abort(404)
+    entry = permissions.get_in_scope(NoticeEntry, entry_id, current_user)
     permissions.require(current_user, "notice.manage", entry.household)
     return entry
 
 
 def _objection(objection_id: int) -> Objection:
-    objection = db.session.get(Objection, objection_id)
-    if objection is None:
-        abort(404)
+    objection = permissions.get_in_scope(Objection, objection_id, current_user, via="entry")
     permissions.require(current_user, "notice.manage", objection.entry.household)
     return objection
 
@@ -87,19 +80,6 @@ def _objection(objection_id: int) -> Objection:
 def _detail_url(notice_id: int, entry: NoticeEntry | None = None) -> str:
     return url_for("publicity.detail", notice_id=notice_id) + (
         f"#entry-{entry.id}" if entry is not None else "")
-
-
-def _refused(err: Exception) -> None:
-    db.session.rollback()
-    flash(getattr(err, "message", str(err)), "error")
-    for problem in getattr(err, "problems", []):
-        flash(problem, "error")
-
-
-def _form_errors(form: Any) -> None:
-    for errors in form.errors.values():
-        for e in errors:
-            flash(e, "error")
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -162,62 +142,81 @@ def _defaults(form: PublishForm, township: Area, village: Area | None, year: int
         last.issuing_office if last else f"{township.name}人民政府")
 
 
+@dataclass
+class _Place:
+    """Where the new notice is for: the township (and village) and programme year chosen on
+    the page, with the choices offered."""
+
+    townships: list[Area]
+    township: Area | None = None
+    villages: list[Area] = field(default_factory=list)
+    village: Area | None = None
+    years: list[int] = field(default_factory=list)
+    year: int | None = None
+
+
+def _chosen_place(form: PublishForm) -> _Place:
+    """From the form when it is sent, from the address otherwise; an area outside the
+    user's townships is a 404, a year without eligible cases falls back to the latest."""
+    posted = request.method == "POST"
+    place = _Place(scope.manageable_townships(current_user))
+    place.township = _area_arg(form.township_id.data if posted
+                               else int_arg("township", what=_l("Township")), place.townships)
+    if place.township is None and len(place.townships) == 1:
+        place.township = place.townships[0]
+    if place.township is None:
+        return place
+    place.villages = [v for v in place.township.children
+                      if v.level == "village" and not v.retired]
+    place.village = _area_arg(form.village_id.data if posted
+                              else int_arg("village", what=_l("Village")), place.villages)
+    place.years = sorted({c.programme_year for c in services.eligible_cases(
+        current_user, place.township, place.village)}, reverse=True)
+    wanted = (whole_number_or(form.year.data, None) if posted
+              else int_arg("year", None, what=_l("Programme year")))
+    place.year = wanted if wanted in place.years else (place.years[0] if place.years else None)
+    return place
+
+
+def _publish(form: PublishForm, place: _Place) -> Notice | None:
+    """The notice, published and flashed; None when refused (nothing published: the cases
+    are still waiting, and the form says why)."""
+    with attempt(form, also=certificates.PRINT_REFUSALS) as done:
+        notice = services.publish(
+            current_user, township=place.township, village=place.village,
+            case_ids=form.case_ids.data, title=form.title.data,
+            period_days=form.period_days.data, starts_on=form.starts_on.data,
+            objection_phone=form.objection_phone.data, issuing_office=form.issuing_office.data)
+    if not done:
+        return None
+    flash(_("Notice %(number)s published: %(n)s case(s) on public notice until "
+            "%(end)s. The amounts are frozen.", number=notice.number,
+            n=len(notice.entries), end=notice.ends_on.isoformat()), "success")
+    return notice
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new() -> Any:
     """Choose a township (and village), tick the eligible cases, check the amounts, publish."""
     permissions.require(current_user, "notice.manage")
-    townships = scope.manageable_townships(current_user)
     form = PublishForm()
-    township = _area_arg(form.township_id.data if request.method == "POST"
-                         else int_arg("township", what=_l("Township")), townships)
-    if township is None and len(townships) == 1:
-        township = townships[0]
-    villages = ([v for v in township.children if v.level == "village" and not v.retired]
-                if township else [])
-    village = _area_arg(form.village_id.data if request.method == "POST"
-                        else int_arg("village", what=_l("Village")), villages) if township else None
-    years: list[int] = []
-    year: int | None = None
-    if township is not None:
-        years = sorted({c.programme_year for c in services.eligible_cases(
-            current_user, township, village)}, reverse=True)
-        wanted = (whole_number_or(form.year.data, None) if request.method == "POST"
-                  else int_arg("year", None, what=_l("Programme year")))
-        year = wanted if wanted in years else (years[0] if years else None)
-    if request.method == "POST" and township is not None and form.validate_on_submit():
-        try:
-            notice = services.publish(
-                current_user, township=township, village=village, case_ids=form.case_ids.data,
-                title=form.title.data, period_days=form.period_days.data,
-                starts_on=form.starts_on.data, objection_phone=form.objection_phone.data,
-                issuing_office=form.issuing_office.data)
-            db.session.commit()
-        except (PublicityError, TransitionError) as err:
-            db.session.rollback()
-            attach_error(form, err)
-            for problem in getattr(err, "problems", []):
-                flash(problem, "error")
-        except UnprintableError as err:
-            db.session.rollback()  # nothing published: the cases are still waiting
-            for message in certificates.unprintable_messages(err):
-                flash(message, "error")
-        else:
-            flash(_("Notice %(number)s published: %(n)s case(s) on public notice until "
-                    "%(end)s. The amounts are frozen.", number=notice.number,
-                    n=len(notice.entries), end=notice.ends_on.isoformat()), "success")
+    place = _chosen_place(form)
+    if request.method == "POST" and place.township is not None and form.validate_on_submit():
+        notice = _publish(form, place)
+        if notice is not None:
             return redirect(url_for("publicity.detail", notice_id=notice.id))
     previews = []
-    if township is not None:
+    if place.township is not None:
         previews = [services.preview(c) for c in services.eligible_cases(
-            current_user, township, village, year)]
-        _defaults(form, township, village, year)
+            current_user, place.township, place.village, place.year)]
+        _defaults(form, place.township, place.village, place.year)
         if request.method == "GET":
             form.case_ids.data = [p.case.id for p in previews if p.ok]
-    return render_template("publicity/new.html", form=form, townships=townships,
-                           township=township, villages=villages, village=village,
-                           years=years, year=year, previews=previews,
-                           ticked=set(form.case_ids.data or []))
+    return render_template("publicity/new.html", form=form, townships=place.townships,
+                           township=place.township, villages=place.villages,
+                           village=place.village, years=place.years, year=place.year,
+                           previews=previews, ticked=set(form.case_ids.data or []))
 
 
 # --- one notice ---------------------------------------------------------------------------------
@@ -238,14 +237,11 @@ def detail(notice_id: int) -> Any:
 
 
 def _download(notice_id: int, kind: str) -> Response:
+    """The notice as a file; every download is audited (its views are ``@writes``)."""
     notice = _notice(notice_id)
     permissions.require(current_user, "notice.view")
-    db.session.commit()  # end the read: the audit row needs a writer transaction
-    with writing():
-        notice = _notice(notice_id)
-        data = services.pdf_bytes(notice) if kind == "pdf" else services.xlsx_bytes(notice)
-        services.record_download(notice, current_user, kind)
-        db.session.commit()
+    data = services.pdf_bytes(notice) if kind == "pdf" else services.xlsx_bytes(notice)
+    services.record_download(notice, current_user, kind)
     mimetype = ("application/pdf" if kind == "pdf" else
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response = Response(data, mimetype=mimetype)
@@ -258,6 +254,7 @@ def _download(notice_id: int, kind: str) -> Response:
 
 @bp.route("/<int:notice_id>.pdf")
 @login_required
+@writes  # the audit row of the download
 def pdf(notice_id: int) -> Any:
     """The notice as published, byte for byte (audited)."""
     return _download(notice_id, "pdf")
@@ -265,6 +262,7 @@ def pdf(notice_id: int) -> Any:
 
 @bp.route("/<int:notice_id>.xlsx")
 @login_required
+@writes  # the audit row of the download
 def xlsx(notice_id: int) -> Any:
     """The same list as a spreadsheet (audited)."""
     return _download(notice_id, "xlsx")
@@ -276,15 +274,12 @@ def object(entry_id: int) -> Any:  # noqa: A001  (the route's name)
     entry = _entry(entry_id)
     form = ObjectionForm()
     if not form.validate_on_submit():
-        _form_errors(form)
+        flash_form_errors(form)
     else:
-        try:
+        with attempt() as done:
             objections.record_objection(entry, current_user, form.raised_by.data,
                                         form.reason.data)
-            db.session.commit()
-        except (PublicityError, TransitionError) as err:
-            _refused(err)
-        else:
+        if done:
             flash(_("Objection recorded: the case is under objection review until you "
                     "dismiss or uphold it."), "success")
     return redirect(_detail_url(entry.notice_id, entry))
@@ -295,15 +290,12 @@ def _decide(objection_id: int, outcome: str) -> Any:
     entry = objection.entry
     form = DecisionForm()
     if not form.validate_on_submit():
-        _form_errors(form)
+        flash_form_errors(form)
         return redirect(_detail_url(entry.notice_id, entry))
-    try:
+    with attempt() as done:
         decide = objections.dismiss if outcome == "dismiss" else objections.uphold
         decide(objection, current_user, form.reason.data)
-        db.session.commit()
-    except (PublicityError, TransitionError) as err:
-        _refused(err)
-    else:
+    if done:
         if outcome == "dismiss":
             flash(_("Objection dismissed."), "success")
         else:
@@ -330,14 +322,11 @@ def take_off(entry_id: int) -> Any:
     entry = _entry(entry_id)
     form = TakeOffForm()
     if not form.validate_on_submit():
-        _form_errors(form)
+        flash_form_errors(form)
     else:
-        try:
+        with attempt() as done:
             services.take_off_notice(entry.household, current_user, form.reason.data)
-            db.session.commit()
-        except (PublicityError, TransitionError) as err:
-            _refused(err)
-        else:
+        if done:
             flash(_("The case is off the notice and back at \"inspection passed\": it needs "
                     "a new notice."), "success")
     return redirect(_detail_url(entry.notice_id, entry))
@@ -360,7 +349,6 @@ def confirm(notice_id: int) -> Any:
         abort(403)
     if ConfirmForm().validate_on_submit():
         result = services.confirm_due(actor=current_user, notice_ids=[notice.id])
-        db.session.commit()
         _confirmed_message(result)
     return redirect(_detail_url(notice_id))
 
@@ -374,6 +362,5 @@ def confirm_all() -> Any:
         ids = list(db.session.scalars(select(Notice.id).where(
             scope.notice_scope_clause(current_user, "notice.manage"))))
         result = services.confirm_due(actor=current_user, notice_ids=ids)
-        db.session.commit()
         _confirmed_message(result)
     return redirect(url_for("publicity.index"))

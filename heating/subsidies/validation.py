@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from heating.core.refusals import Refusal
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS_BY_TYPE
 from heating.subsidies.calculator import INVOICE_RATE
 from heating.subsidies.models import EQUIPMENT_METHODS, RATE_SCALE
@@ -23,14 +24,12 @@ MAX_UNIT_RATE = Decimal("100")
 MAX_RUNNING_CAP = 1_000_000
 
 
-class SubsidyError(Exception):
+class SubsidyError(Refusal):
     """A rule refused, or an amount cannot be computed; ``message`` is for the user,
     ``field`` names the form field it belongs to, ``code`` is stable for callers and tests."""
 
     def __init__(self, message: Any, field: str | None = None, code: str = "invalid") -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+        super().__init__(message, field)
         self.code = code
 
 

@@ -11,13 +11,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.core.money import format_number
 from heating.core.numbers import MAX_YEAR, MIN_YEAR
-from heating.core.web import int_arg
+from heating.core.web import attempt, int_arg
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS_BY_TYPE, Household
@@ -113,18 +112,16 @@ def _render(form: PolicyForm, mode: str, policy: SubsidyPolicy | None = None) ->
 
 
 def _save(form: PolicyForm, action: Any, success: str) -> Any:
-    """Call the service, commit once; on a refusal keep the form with the message."""
-    try:
+    """Call the service (the request commits); on a refusal keep the form with the
+    message."""
+    # a colleague may save a version of the same policy at the same moment
+    taken = services.SubsidyError(_("Someone else changed this county's policies at the same "
+                                    "moment. Reload the page and check before saving again."))
+    with attempt(taken=taken, quiet=lambda err: err is not taken) as done:
         policy = action(form.data_for_service())
-        db.session.commit()
-    except services.SubsidyError as err:
-        db.session.rollback()
-        _attach(form, err)
-        return None
-    except IntegrityError:
-        db.session.rollback()  # a colleague saved a version of the same policy just now
-        flash(_("Someone else changed this county's policies at the same moment. Reload the "
-                "page and check before saving again."), "error")
+    if not done:
+        if done.refusal is not taken:
+            _attach(form, done.refusal)
         return None
     flash(success % {"name": policy.name, "version": policy.version}, "success")
     return redirect(url_for("subsidies.detail", policy_id=policy.id))

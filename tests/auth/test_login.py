@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash
 from heating.audit.models import AuditEvent
 from heating.auth import services
 from heating.auth.models import User
+from heating.core import web
 from heating.core.db import now_utc
 from heating.extensions import db
 from tests.conftest import csrf_token, make_app
@@ -95,6 +96,22 @@ def test_five_failures_lock_the_account_for_15_minutes(app, client, clerk):
     r = submit_login(app, client, "clerk1", PASSWORD)  # the 6th: the RIGHT password
     assert r.status_code == 200 and says(r, LOCKED, m=15)
     assert not logged_in(client)
+
+
+def test_a_refused_login_is_rolled_back_but_its_failure_is_counted_once(
+        app, client, clerk, monkeypatch):
+    """The login refusal goes through the unit of work (rollback, then the failure count
+    written on its own): one failure, one audit row, whatever the rollback threw away."""
+    rollbacks = []
+    real = web._refused
+    monkeypatch.setattr(web, "_refused", lambda *a: (rollbacks.append(a[1]), real(*a)))
+    r = submit_login(app, client, "clerk1", "wrong password")
+    assert r.status_code == 200 and says(r, WRONG)
+    assert [type(err) for err in rollbacks] == [services.AccountError]
+    db.session.refresh(clerk)
+    assert clerk.failed_logins == 1 and clerk.locked_until is None
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "login.failed")) == 1
 
 
 def test_four_failures_do_not_lock_and_a_success_resets_the_count(app, client, clerk):

@@ -66,15 +66,15 @@ def test_certificates_load_through_the_case_scope_rule(app, client, post, world,
     assert client.get("/certificates/999999.pdf").status_code == 404
     seen = []
 
-    def spy(user, case_id):
-        seen.append(case_id)
-        return real(user, case_id)
+    def spy(model, record_id, user, **kw):
+        seen.append((model, record_id))
+        return real(model, record_id, user, **kw)
 
-    real = views.case_in_scope
-    monkeypatch.setattr(views, "case_in_scope", spy)
+    real = views.permissions.get_in_scope  # the one scoped loader; a certificate by its case
+    monkeypatch.setattr(views.permissions, "get_in_scope", spy)
     log_in(client, make_user("inspector", world.town_b))
     assert client.get(f"/certificates/{cert.id}.pdf").status_code == 404
-    assert seen == [cert.household_id]
+    assert seen == [(Certificate, cert.id)]
 
 
 def test_the_public_check_asks_for_the_code_printed_on_the_paper(app, client, post, world,
