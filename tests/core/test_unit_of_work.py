@@ -15,6 +15,7 @@ from heating.core.db import write_intent
 from heating.core.refusals import Conflict, Forbidden, Refusal, record_independently
 from heating.core.web import attempt, writes
 from heating.extensions import db
+from tests.conftest import IsolatedClient, make_app
 
 
 def _rows(summary: str) -> int:
@@ -24,6 +25,18 @@ def _rows(summary: str) -> int:
 
 def _write(summary: str) -> None:
     record("login.failed", "user", 1, actor=None, summary=summary)
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    """An app of its own (not the worker's shared one, which has served requests already and
+    takes no new routes), on the same freshly emptied test database."""
+    own = make_app(db_url, STORAGE_DIR=str(tmp_path / "storage"))
+    own.test_client_class = IsolatedClient
+    with own.app_context():
+        yield own
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
