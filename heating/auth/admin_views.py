@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -27,13 +27,12 @@ from heating.auth.admin_forms import (
     UserSearchForm,
     area_choices,
 )
+from heating.auth.blueprint import admin_bp as bp
 from heating.auth.forms import EmptyForm
 from heating.auth.models import RoleGrant, User
 from heating.core.db import now_utc
 from heating.core.web import attach_error
 from heating.extensions import db, login_manager
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -23,6 +22,7 @@ from config import ConfigError
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services
+from heating.certificates.blueprint import bp
 from heating.certificates.forms import RevokeForm
 from heating.certificates.models import Certificate
 from heating.certificates.rendered import UnprintableError
@@ -33,8 +33,6 @@ from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.queries import case_in_scope, visible_villages
 from heating.households.services import CaseError
-
-bp = Blueprint("certificates", __name__)
 
 LIMITER_KEY = "heating.verify_limiter"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,6 +18,7 @@ from heating.auth import permissions
 from heating.core.web import page_arg
 from heating.extensions import db
 from heating.households import import_services as services
+from heating.households.blueprint import imports_bp as bp
 from heating.households.forms import default_programme_year
 from heating.households.import_forms import ConfirmForm, UploadForm
 
@@ -25,8 +26,6 @@ from heating.households.import_forms import ConfirmForm, UploadForm
 from heating.households.import_models import ImportRecord
 from heating.households.import_rules import render, render_problem
 from heating.households.import_template import template_bytes
-
-bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_NAME = "农户导入模板.xlsx"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -33,6 +32,7 @@ from heating.core.pdf import show_chars
 from heating.core.web import attach_error, ignore_bad_filters, int_arg
 from heating.extensions import db
 from heating.households import lifecycle, queries, services
+from heating.households.blueprint import bp
 from heating.households.forms import (
     HouseholdForm,
     PrintNameForm,
@@ -46,8 +46,6 @@ from heating.inspections import assignments
 from heating.inspections import services as inspections
 from heating.inspections.forms import AssignForm, DocumentForm
 from heating.inspections.models import DOCUMENT_KINDS
-
-bp = Blueprint("households", __name__, url_prefix="/households")
 
 
 def load_case(case_id: int) -> Household:

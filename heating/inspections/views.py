@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -31,22 +30,14 @@ from heating.core.i18n import local_today
 from heating.core.numbers import whole_number_or
 from heating.core.web import attach_error, int_arg
 from heating.extensions import db
-from heating.households import lifecycle, queries
-from heating.households.models import Household
+from heating.households import lifecycle
 from heating.households.services import CaseError, VersionConflict
 from heating.inspections import assignments, photos, services
+from heating.inspections.blueprint import bp
 from heating.inspections.forms import AssignForm, DocumentForm, InspectionForm, InstallationForm
 from heating.inspections.models import CHECKLIST, DOCUMENT_KINDS, PHOTO_KINDS
-
-bp = Blueprint("inspections", __name__, url_prefix="/inspections")
-
-
-def _case(case_id: int) -> Household:
-    return queries.case_in_scope(current_user, case_id)
-
-
-def _to_case(hh: Household) -> Any:
-    return redirect(url_for("households.detail", case_id=hh.id))
+from heating.inspections.navigation import load_case as _case
+from heating.inspections.navigation import to_case as _to_case
 
 
 def _flash_refusal(err: lifecycle.TransitionError) -> None:
@@ -298,5 +289,3 @@ def record_pdf(inspection_id: int) -> Any:
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
-
-from heating.inspections import followup_views  # noqa: E402,F401  (routes on this blueprint)

@@ -15,10 +15,11 @@ from heating.core.web import attach_error
 from heating.extensions import db
 from heating.households import queries
 from heating.payouts import corrections
+from heating.payouts.blueprint import bp
 from heating.payouts.forms import CorrectionForm, DecisionForm
 from heating.payouts.models import AccountCorrection
+from heating.payouts.pages import forbidden
 from heating.payouts.services import PayoutError
-from heating.payouts.views import bp, forbidden
 
 
 @bp.route("/cases/<int:case_id>/correction", methods=["GET", "POST"])

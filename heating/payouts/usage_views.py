@@ -26,9 +26,9 @@ from heating.core.web import page_arg
 from heating.extensions import db
 from heating.households.lifecycle import STATES
 from heating.payouts import usage as services
+from heating.payouts.blueprint import bp
 from heating.payouts.models import UTILITIES, UsageImport
 from heating.payouts.usage_forms import UsageConfirmForm, UsageUploadForm
-from heating.payouts.views import bp
 
 PAGE = 200
 SHOW = ("all", "matched", "excluded", "low")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -36,8 +35,8 @@ from heating.core.web import attach_error, page_arg
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.services import VersionConflict
-from heating.households.templating import register_case_panel
 from heating.payouts import bankfiles, batches, models, reconcile, services  # noqa: F401
+from heating.payouts.blueprint import bp
 from heating.payouts.forms import (
     BatchForm,
     ConfirmForm,
@@ -46,21 +45,11 @@ from heating.payouts.forms import (
     ResultUploadForm,
 )
 from heating.payouts.models import BATCH_STATES, PAYMENT_STATES, SUBSIDY_KINDS, PayoutBatch
-from heating.payouts.panel import case_panel
-
-bp = Blueprint("payouts", __name__, url_prefix="/payouts")
-bp.record_once(lambda state: register_case_panel(state.app, "payouts/_case_panel.html",
-                                                 case_panel))
+from heating.payouts.pages import forbidden
 
 PAGE = 200
 #: refusals that leave nothing changed; the message says what to do next
 REFUSALS = (services.PayoutError, lifecycle.TransitionError)
-
-
-def forbidden(message: Any) -> Any:
-    """A 403 page that says why (maker–checker, four eyes)."""
-    return render_template("errors/error.html", code=403, title=_("Not allowed"),
-                           text=message), 403
 
 
 def _changed() -> None:
@@ -359,6 +348,3 @@ def results(batch_id: int) -> Any:
             failed=imp.failed_count), "success")
     return redirect(url_for("payouts.detail", batch_id=batch.id))
 
-
-# routes of this blueprint kept in their own modules: account corrections, usage files
-from heating.payouts import correction_views, usage_views  # noqa: E402,F401

@@ -27,7 +27,7 @@ from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import Household
-from heating.households.services import case_moved, transition
+from heating.households.services import transition
 from heating.publicity import render
 from heating.publicity.models import Notice, NoticeEntry, live_entry
 from heating.publicity.scope import AreaRef
@@ -315,8 +315,7 @@ def take_off_notice(case: Household, actor: Any, reason: str) -> NoticeEntry | N
     return entry
 
 
-@case_moved.connect
-def _drop_withdrawn_or_cancelled(case: Household, *, target: str, actor: Any,
+def drop_withdrawn_or_cancelled(case: Household, *, target: str, actor: Any,
                                  reason: str | None, **_: Any) -> None:
     """A case withdrawn or cancelled while on a notice leaves it at once (the printed list
     stays as posted; the entry is marked removed, its objections closed)."""

@@ -1,0 +1,15 @@
+"""How the inspections domain plugs into the app: ``create_app`` calls ``init_app`` (see
+docs/architecture.md, "Wiring")."""
+from __future__ import annotations
+
+from flask import Flask
+
+from heating.households.templating import register_case_panel
+from heating.inspections import followup_views, views  # noqa: F401  (views modules add their routes to the blueprint)
+from heating.inspections.blueprint import bp
+
+
+def init_app(app: Flask) -> None:
+    """Inspections and follow-up visits (two views modules, one blueprint); the follow-up panel."""
+    app.register_blueprint(bp)
+    register_case_panel(app, "inspections/_followup_panel.html", followup_views.case_panel)
