@@ -21,11 +21,12 @@ from heating.audit.services import record
 from heating.auth import permissions
 from heating.certificates import paperwork, render
 from heating.certificates.models import Certificate, CertificateCounter
-from heating.certificates.rendered import UnprintableError
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_name
+from heating.core.paperwork import house_number_key, store_pdf
 from heating.core.pdf import show_chars
+from heating.core.rendered import UnprintableError
 from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
@@ -137,7 +138,7 @@ def pdf_bytes(cert: Certificate, actor: Any) -> bytes:
     rendered = render.render_certificate(paperwork.certificate_data(
         cert.content, token(cert.serial), verify_url(cert.serial), str(cert.household_id),
         print_name))
-    relative = paperwork.store_pdf(rendered.pdf, f"certificates/{cert.county_code}/{cert.year}",
+    relative = store_pdf(rendered.pdf, f"certificates/{cert.county_code}/{cert.year}",
                                    cert.serial)
     digest = hashlib.sha256(rendered.pdf).hexdigest()
     stored = db.session.execute(
@@ -245,8 +246,8 @@ def village_certificates(village_id: int, ids: list[int] | None = None) -> list[
     if ids is not None:
         query = query.where(Certificate.id.in_(ids))
     certs = list(db.session.scalars(query))
-    certs.sort(key=lambda c: (render.house_number_key(c.content.get("group_name")),
-                              render.house_number_key(c.content.get("house_no")), c.serial))
+    certs.sort(key=lambda c: (house_number_key(c.content.get("group_name")),
+                              house_number_key(c.content.get("house_no")), c.serial))
     return certs
 
 

@@ -25,9 +25,9 @@ from heating.certificates import services
 from heating.certificates.blueprint import bp
 from heating.certificates.forms import RevokeForm
 from heating.certificates.models import Certificate
-from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.ratelimit import RateLimitConfigError, make_limiter
+from heating.core.rendered import UnprintableError
 from heating.core.web import int_arg, int_args
 from heating.extensions import db
 from heating.households import lifecycle

@@ -24,11 +24,11 @@ from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services as certificates
 from heating.certificates.forms import RevokeForm
-from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.core.numbers import whole_number_or
 from heating.core.pdf import show_chars
+from heating.core.rendered import UnprintableError
 from heating.core.web import attach_error, ignore_bad_filters, int_arg
 from heating.extensions import db
 from heating.households import lifecycle, queries, services

@@ -28,9 +28,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services as certificates
-from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.money import format_fen
+from heating.core.rendered import UnprintableError
 from heating.core.web import attach_error, page_arg
 from heating.extensions import db
 from heating.households import lifecycle

@@ -17,12 +17,17 @@ from sqlalchemy import exists, func, select
 from heating.areas.models import Area
 from heating.audit.services import record
 from heating.auth import permissions
-from heating.certificates.paperwork import CN_CONVERSION, CN_DEVICE, printed_name, store_pdf
-from heating.certificates.render import house_number_key
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ, local_today
 from heating.core.masking import mask_id, mask_name
 from heating.core.money import format_fen
+from heating.core.paperwork import (
+    CN_CONVERSION,
+    CN_DEVICE,
+    house_number_key,
+    printed_name,
+    store_pdf,
+)
 from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services as certificates
-from heating.certificates.rendered import UnprintableError
 from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.core.numbers import whole_number_or
+from heating.core.rendered import UnprintableError
 from heating.core.web import attach_error, int_arg
 from heating.extensions import db
 from heating.households.lifecycle import TransitionError
