@@ -10,10 +10,10 @@ from typing import Any
 from flask import Flask
 
 from config import Config, load_config, normalise_database_url
-from heating.audit import wiring as audit
-from heating.auth import wiring as auth
+from heating.audit import wiring as audit_wiring
+from heating.auth import wiring as auth_wiring
 from heating.auth.session import install_session_rules
-from heating.certificates import wiring as certificates
+from heating.certificates import wiring as certificates_wiring
 from heating.cli import register
 from heating.core.db import configure_engine
 from heating.core.i18n import select_locale, select_timezone
@@ -26,17 +26,19 @@ from heating.core.web import (
     install_write_intent,
 )
 from heating.extensions import babel, csrf, db, login_manager, migrate
-from heating.households import wiring as households
+from heating.households import wiring as households_wiring
 from heating.households.templating import install_domain_globals
-from heating.inspections import wiring as inspections
+from heating.inspections import wiring as inspections_wiring
 from heating.main import bp as main_bp
-from heating.payouts import wiring as payouts
-from heating.publicity import wiring as publicity
-from heating.subsidies import wiring as subsidies
+from heating.payouts import wiring as payouts_wiring
+from heating.publicity import wiring as publicity_wiring
+from heating.subsidies import wiring as subsidies_wiring
 
 #: The domains in the order they plug in: blueprints first to last, and the case page's panels
 #: in this order (follow-up visits, equipment subsidy, public notice, payments).
-DOMAINS = (auth, households, audit, inspections, certificates, subsidies, publicity, payouts)
+#: (``*_wiring`` names, never the domain's own: ``heating.households`` must stay the package.)
+DOMAINS = (auth_wiring, households_wiring, audit_wiring, inspections_wiring, certificates_wiring,
+           subsidies_wiring, publicity_wiring, payouts_wiring)
 
 
 def create_app(config: Config | dict[str, Any] | str | None = None) -> Flask:
