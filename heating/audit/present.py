@@ -29,7 +29,7 @@ from heating.payouts.models import (
     SUBSIDY_KINDS,
     UTILITIES,
 )
-from heating.payouts.usage_match import REASON_LABELS
+from heating.payouts.usage.match import REASON_LABELS
 from heating.publicity.models import ENTRY_STATES, NOTICE_STATES
 from heating.subsidies.models import EQUIPMENT_METHODS, RATE_SCALE
 

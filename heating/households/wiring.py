@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from heating.households import export_views, import_views, views  # noqa: F401  (views modules add their routes to the blueprint)
+from heating.households import export_views, views  # noqa: F401  (views modules add their routes to the blueprint)
 from heating.households.blueprint import bp, exports_bp, imports_bp
+from heating.households.imports import views as import_views  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,6 @@
 """Screens of the payouts domain: batch list, new batch (preview, then create with an
 idempotency key), batch detail with its actions, bank-file and roster downloads, bank-result
-upload.  Account corrections are in ``correction_views``, usage files in ``usage_views``
+upload.  Account corrections are in ``correction_views``, usage files in ``usage.views``
 (both add routes to this blueprint).
 
 Each view: scoped loader (404 outside scope), permission (403), form, one service call, commit

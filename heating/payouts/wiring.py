@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask
 
 from heating.households.templating import register_case_panel
-from heating.payouts import correction_views, panel, usage_views, views  # noqa: F401  (views modules add their routes to the blueprint)
+from heating.payouts import correction_views, panel, views  # noqa: F401  (views modules add their routes to the blueprint)
 from heating.payouts.blueprint import bp
+from heating.payouts.usage import views as usage_views  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

@@ -30,9 +30,9 @@ from heating.core.i18n import local
 from heating.core.redact import redact
 from heating.core.spreadsheet_read import SpreadsheetError, sniff
 from heating.extensions import db
-from heating.households.import_models import ImportRecord
-from heating.households.import_rules import portable
 from heating.households.imports import Parsed, Progress, Row, parse
+from heating.households.imports.models import ImportRecord
+from heating.households.imports.rules import portable
 from heating.households.models import CaseEvent, Household
 
 IMPORT_DIR = "imports"

@@ -1,6 +1,6 @@
 """Running subsidy from a season's usage file (issue 5, item 9): upload → preview → confirm.
 
-``upload`` checks the file, decides every row's fate (``usage_match.analyse``) and keeps the
+``upload`` checks the file, decides every row's fate (``match.analyse``) and keeps the
 file with its preview under STORAGE_DIR/usage/<token>.* — no database row yet, so an abandoned
 preview changes nothing.  ``confirm`` reads the kept file again; when the rows that would be
 paid are exactly those the preview showed, it writes one UsageImport and all its UsageRecords
@@ -35,7 +35,7 @@ from heating.core.spreadsheet_read import SpreadsheetError, sniff
 from heating.extensions import db
 from heating.households.models import Household
 from heating.payouts.models import UTILITIES, UsageImport, UsageRecord
-from heating.payouts.usage_match import (
+from heating.payouts.usage.match import (
     REASON_LABELS,
     REASONS,
     UNIT_OF,
