@@ -29,6 +29,7 @@ from heating.core.db import now_utc
 from heating.core.i18n import local
 from heating.core.redact import redact
 from heating.core.spreadsheet_read import SpreadsheetError, sniff
+from heating.core.storage import read_kept_upload
 from heating.extensions import db
 from heating.households.imports import Parsed, Progress, Row, parse
 from heating.households.imports.models import ImportRecord
@@ -161,16 +162,7 @@ def read_stored(rec: ImportRecord) -> bytes:
     if not rec.stored_path:
         raise ImportRefused(_l("The file of this import is not kept (it was refused)."),
                             "no_file")
-    path = Path(current_app.config["STORAGE_DIR"]) / rec.stored_path
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise ImportRefused(_l("The uploaded file can no longer be found on the server. "
-                               "Upload it again."), "file_missing") from None
-    if hashlib.sha256(data).hexdigest() != rec.sha256:
-        raise ImportRefused(_l("The kept file does not match the upload. Upload it again."),
-                            "file_changed")
-    return data
+    return read_kept_upload(rec.stored_path, rec.sha256, ImportRefused)
 
 
 def _set_preview(rec: ImportRecord, parsed: Parsed) -> None:

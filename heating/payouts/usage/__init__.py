@@ -32,6 +32,7 @@ from heating.auth import permissions
 from heating.core.db import now_utc
 from heating.core.i18n import local, local_today
 from heating.core.spreadsheet_read import SpreadsheetError, sniff
+from heating.core.storage import read_kept_upload
 from heating.extensions import db
 from heating.households.models import Household
 from heating.payouts.models import UTILITIES, UsageImport, UsageRecord
@@ -141,18 +142,6 @@ def load_preview(token: str, user: Any) -> Preview | None:
     return Preview(token, data)
 
 
-def _read_kept(preview: Preview) -> bytes:
-    try:
-        data = (Path(current_app.config["STORAGE_DIR"]) / preview.path).read_bytes()
-    except OSError:
-        raise UsageError(_l("The uploaded file can no longer be found on the server. Upload "
-                            "it again."), "file_missing") from None
-    if hashlib.sha256(data).hexdigest() != preview.sha256:
-        raise UsageError(_l("The kept file does not match the upload. Upload it again."),
-                         "file_changed")
-    return data
-
-
 def already_imported(sha256: str, county_id: int) -> UsageImport | None:
     """The earlier import of the same file into this county (a city-wide file from the power
     company may be imported once by each county)."""
@@ -247,8 +236,9 @@ def confirm(preview: Preview, user: Any) -> Outcome:
         raise UsageForbidden()
     try:
         _refuse_repeat(preview.sha256, preview.county_id)
-        analysis = analyse(_read_kept(preview), utility=preview.utility,
-                           season=preview.season, county_id=preview.county_id)
+        data = read_kept_upload(preview.path, preview.sha256, UsageError)
+        analysis = analyse(data, utility=preview.utility, season=preview.season,
+                           county_id=preview.county_id)
     except SpreadsheetError as err:
         return Outcome(refused=err.message)
     if analysis.signature() != preview.data["signature"]:
