@@ -332,6 +332,14 @@ def drop_withdrawn_or_cancelled(case: Household, *, target: str, actor: Any,
         close_if_done(entry.notice)
 
 
+def take_off_revoked(cert: Any, *, case: Household, actor: Any, reason: str, **_: Any) -> None:
+    """A case whose certificate is revoked leaves its notice (its objections, if any, closed as
+    upheld; the printed list stays as posted)."""
+    entry = live_entry(case.id)
+    if entry is not None:
+        _remove(entry, actor, reason)
+
+
 def _remove(entry: NoticeEntry, actor: Any, reason: str) -> None:
     was = entry.state
     entry.take_off(reason, getattr(actor, "id", None))
