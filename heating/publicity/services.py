@@ -426,3 +426,20 @@ def entries_of(case: Household) -> list[NoticeEntry]:
     """Every entry the case ever had, newest first (the case panel's history)."""
     return list(db.session.scalars(select(NoticeEntry).where(
         NoticeEntry.household_id == case.id).order_by(NoticeEntry.id.desc())))
+
+
+def policies_on_notices(ids: list[int]) -> set[int]:
+    """Policies with an amount frozen on a notice, even one since taken off (registered with
+    ``subsidies.register_policy_use``)."""
+    return set(db.session.scalars(select(NoticeEntry.policy_id).where(
+        NoticeEntry.policy_id.in_(ids)).distinct()))
+
+
+def frozen_subsidy(case: Household) -> subsidies.CaseSubsidy | None:
+    """The equipment subsidy frozen on the case's notice entry that still stands (registered
+    with ``subsidies.register_frozen_amount``)."""
+    entry = db.session.scalars(select(NoticeEntry).where(
+        NoticeEntry.household_id == case.id, NoticeEntry.state != "removed")).first()
+    if entry is None:
+        return None
+    return subsidies.CaseSubsidy(entry.amount_fen, entry.explanation, entry.policy, entry.notice)

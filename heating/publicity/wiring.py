@@ -9,6 +9,7 @@ from heating.households.services import case_moved
 from heating.households.templating import register_case_panel
 from heating.publicity import services, views
 from heating.publicity.blueprint import bp
+from heating.subsidies import services as subsidies
 
 
 def init_app(app: Flask) -> None:
@@ -19,3 +20,5 @@ def init_app(app: Flask) -> None:
     register_case_panel(app, "publicity/_case_panel.html", views.case_panel)
     case_moved.connect(services.drop_withdrawn_or_cancelled)
     certificate_revoked.connect(services.take_off_revoked)
+    subsidies.register_frozen_amount(app, services.frozen_subsidy)
+    subsidies.register_policy_use(app, services.policies_on_notices)

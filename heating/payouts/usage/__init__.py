@@ -338,3 +338,10 @@ def audit_low_export(imp: UsageImport, user: Any, rows: int) -> None:
     """The low-usage list leaves the system with masked names: logged like any export."""
     audit("usage.low_usage_export", "usage_import", imp.id, actor=user,
           summary=f"{imp.filename} ({imp.season})", after={"rows": rows})
+
+
+def policies_with_usage(ids: list[int]) -> set[int]:
+    """Policies a season's usage was recorded under (registered with
+    ``subsidies.register_policy_use``)."""
+    return set(db.session.scalars(select(UsageRecord.policy_id).where(
+        UsageRecord.policy_id.in_(ids)).distinct()))
