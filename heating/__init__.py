@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from config import Config, load_config, normalise_database_url
-from heating.audit import wiring as audit_wiring
+from heating.audit_viewer import wiring as audit_wiring
 from heating.auth import wiring as auth_wiring
 from heating.auth.session import install_session_rules
 from heating.certificates import wiring as certificates_wiring

@@ -15,7 +15,6 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from heating.areas.models import Area
-from heating.audit.present import present
 from heating.auth import permissions, services
 from heating.auth.admin_forms import (
     LEVEL_LABELS,
@@ -29,6 +28,7 @@ from heating.auth.admin_forms import (
 )
 from heating.auth.blueprint import admin_bp as bp
 from heating.auth.forms import EmptyForm
+from heating.auth.history import account_history
 from heating.auth.models import RoleGrant, User
 from heating.core.db import now_utc
 from heating.core.web import attach_error
@@ -120,7 +120,7 @@ def _render_detail(user: User, **forms: Any) -> Any:
     forms.setdefault("name_form", DisplayNameForm(formdata=None, display_name=user.display_name))
     forms.setdefault("grant_form", _with_areas(GrantForm(formdata=None)))
     forms.setdefault("reset_form", ResetPasswordForm(formdata=None))
-    events = present(services.account_events(user), current_user)
+    events = account_history(services.account_events(user), current_user)
     return render_template("admin/detail.html", user=user, events=events,
                            is_self=user.id == current_user.id, **forms)
 

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
 
-from heating.audit import labels
-from heating.audit.blueprint import bp
 from heating.audit.models import AuditEvent
-from heating.audit.present import present
+from heating.audit_viewer import labels
+from heating.audit_viewer.blueprint import bp
+from heating.audit_viewer.present import present
 from heating.auth import permissions
 from heating.core.forms import PromptSelectField
 from heating.core.i18n import LOCAL_TZ

@@ -13,8 +13,8 @@ from sqlalchemy import case, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from heating.areas.models import Area
-from heating.audit.labels import OBJECT_TYPES
 from heating.audit.models import AuditEvent
+from heating.audit_viewer.labels import OBJECT_TYPES
 from heating.auth import permissions
 from heating.auth.models import User
 from heating.certificates.models import Certificate

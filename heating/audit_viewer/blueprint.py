@@ -1,5 +1,5 @@
 """The audit domain's blueprint: the object alone; the views modules import it and add their routes,
-``heating.audit.wiring.init_app`` registers it on the app."""
+``heating.audit_viewer.wiring.init_app`` registers it on the app."""
 from __future__ import annotations
 
 from flask import Blueprint
