@@ -192,3 +192,15 @@ def test_core_imports_no_domain():
     bad = sorted(f"{m} → {t}" for m, ts in g.items() if domain_of(m) == "heating.core"
                  for t in ts if domain_of(t) not in (None, "heating.core"))
     assert not bad, "heating/core imports a domain:\n" + "\n".join(bad)
+
+
+def test_no_private_name_is_imported_across_modules():
+    """A name with a leading underscore is its module's own: another module that needs it
+    needs a public one (the views once borrowed ``_case`` and ``forbidden`` from each other)."""
+    bad = []
+    for mod, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith(ROOT)):
+                bad += [f"{mod}: {node.module}.{a.name}" for a in node.names
+                        if a.name.startswith("_")]
+    assert not bad, "private names imported across modules:\n" + "\n".join(bad)
