@@ -34,8 +34,8 @@ from heating.core.db import now_utc, writing
 from heating.core.ids import id_check_char
 from heating.core.lookup import keyed_hash
 from heating.extensions import db
-from heating.households.import_models import ImportRecord
-from heating.households.import_rules import TEMPLATE_HEADERS
+from heating.households.imports.models import ImportRecord
+from heating.households.imports.rules import TEMPLATE_HEADERS
 from heating.households.models import Household
 
 GOAL_SECONDS = 5.0

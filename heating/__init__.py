@@ -10,11 +10,10 @@ from typing import Any
 from flask import Flask
 
 from config import Config, load_config, normalise_database_url
-from heating.audit.views import bp as audit_bp
-from heating.auth.admin_views import bp as admin_bp
+from heating.audit_viewer import wiring as audit_wiring
+from heating.auth import wiring as auth_wiring
 from heating.auth.session import install_session_rules
-from heating.auth.views import bp as auth_bp
-from heating.certificates.views import bp as certificates_bp
+from heating.certificates import wiring as certificates_wiring
 from heating.cli import register
 from heating.core.db import configure_engine
 from heating.core.i18n import select_locale, select_timezone
@@ -28,15 +27,19 @@ from heating.core.web import (
     install_write_intent,
 )
 from heating.extensions import babel, csrf, db, login_manager, migrate
-from heating.households.export_views import bp as exports_bp
-from heating.households.import_views import bp as imports_bp
+from heating.households import wiring as households_wiring
 from heating.households.templating import install_domain_globals
-from heating.households.views import bp as households_bp
-from heating.inspections.views import bp as inspections_bp
+from heating.inspections import wiring as inspections_wiring
 from heating.main import bp as main_bp
-from heating.payouts.views import bp as payouts_bp
-from heating.publicity.views import bp as publicity_bp
-from heating.subsidies.views import bp as subsidies_bp
+from heating.payouts import wiring as payouts_wiring
+from heating.publicity import wiring as publicity_wiring
+from heating.subsidies import wiring as subsidies_wiring
+
+#: The domains in the order they plug in: blueprints first to last, and the case page's panels
+#: in this order (follow-up visits, equipment subsidy, public notice, payments).
+#: (``*_wiring`` names, never the domain's own: ``heating.households`` must stay the package.)
+DOMAINS = (auth_wiring, households_wiring, audit_wiring, inspections_wiring, certificates_wiring,
+           subsidies_wiring, publicity_wiring, payouts_wiring)
 
 
 def create_app(config: Config | dict[str, Any] | str | None = None) -> Flask:
@@ -91,9 +94,9 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     install_bounded_ids(app)
-    for bp in (main_bp, auth_bp, admin_bp, households_bp, imports_bp, exports_bp, audit_bp,
-               inspections_bp, certificates_bp, subsidies_bp, publicity_bp, payouts_bp):
-        app.register_blueprint(bp)
+    app.register_blueprint(main_bp)
+    for domain in DOMAINS:
+        domain.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:

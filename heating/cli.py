@@ -16,7 +16,7 @@ from heating.auth.models import ROLES, User
 from heating.core.db import writing
 from heating.demo import build_demo, demo_logins
 from heating.extensions import db
-from heating.households.import_cli import register_import_cli
+from heating.households.imports.cli import register_import_cli
 from heating.payouts.demo import extend_demo
 from heating.publicity.cli import register_publicity_cli
 

@@ -27,7 +27,7 @@ from heating.certificates.models import Certificate
 from heating.core.db import writing
 from heating.core.i18n import local_today
 from heating.extensions import db
-from heating.households import import_services
+from heating.households.imports import services as import_services
 from heating.households.lifecycle import STATES
 from heating.households.models import Household
 from heating.inspections import followups

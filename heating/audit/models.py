@@ -3,9 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from heating.auth.models import User
 from heating.core.db import UTCDateTime, now_utc
 from heating.extensions import db
 
@@ -21,6 +20,7 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the actor as an id (the log knows no User model: auth writes to it, so it cannot read auth)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     #: copied so the row stays readable whatever happens to the user later
     actor_name: Mapped[str] = mapped_column(String(64))
@@ -32,5 +32,3 @@ class AuditEvent(db.Model):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(45))
-
-    actor: Mapped[User | None] = relationship()

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from heating.areas.models import Area
-from heating.audit.present import present
 from heating.auth import permissions, services
 from heating.auth.admin_forms import (
     LEVEL_LABELS,
@@ -26,13 +25,13 @@ from heating.auth.admin_forms import (
     UserSearchForm,
     area_choices,
 )
+from heating.auth.blueprint import admin_bp as bp
 from heating.auth.forms import EmptyForm
+from heating.auth.history import account_history
 from heating.auth.models import RoleGrant, User
 from heating.core.db import now_utc
 from heating.core.web import attempt
 from heating.extensions import db, login_manager
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
@@ -116,7 +115,7 @@ def _render_detail(user: User, **forms: Any) -> Any:
     forms.setdefault("name_form", DisplayNameForm(formdata=None, display_name=user.display_name))
     forms.setdefault("grant_form", _with_areas(GrantForm(formdata=None)))
     forms.setdefault("reset_form", ResetPasswordForm(formdata=None))
-    events = present(services.account_events(user), current_user)
+    events = account_history(services.account_events(user), current_user)
     return render_template("admin/detail.html", user=user, events=events,
                            is_self=user.id == current_user.id, **forms)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     current_app,
     flash,
     redirect,
@@ -17,10 +16,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from heating.auth import services
+from heating.auth.blueprint import bp
 from heating.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from heating.core.web import attempt, safe_next
-
-bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -21,19 +21,11 @@ from heating.certificates.render import (
     Photo,
 )
 from heating.core.i18n import LOCAL_TZ, local_today
-from heating.core.storage import store_new
+from heating.core.paperwork import CN_CONVERSION, CN_DEVICE, printed_name
 from heating.extensions import db
 from heating.households.models import Household
 
 #: literal Chinese for the documents (the screens translate the codes through Babel)
-CN_CONVERSION = {"gas": "煤改气", "electric": "煤改电"}
-CN_DEVICE = {
-    "gas_boiler": "燃气壁挂炉",
-    "heat_pump": "空气源热泵",
-    "storage_heater": "蓄热式电暖器",
-    "direct_heater": "直热式电暖器",
-    "other_electric": "其他电采暖设备",
-}
 CN_PREVIOUS = {"coal_stove": "燃煤炉", "coal_boiler": "燃煤锅炉", "coal_kang": "燃煤火炕",
                "other": "其他"}
 CN_CHECK = {
@@ -46,11 +38,6 @@ CN_CHECK = {
     "head_confirmed": "户主现场确认",
 }
 CN_PHOTO = {"device_with_head": "设备与户主合影", "stove_site": "原燃煤炉具拆除现场"}
-
-
-def printed_name(hh: Household) -> str:
-    """The head's name as documents print it: the print spelling when there is one."""
-    return hh.print_name or hh.head_name
 
 
 def _printed_holder(hh: Household) -> str:
@@ -169,8 +156,3 @@ def acceptance_data(hh: Household, inspection: Any, thumbnails: Iterable[tuple[s
         reasons=() if passed else tuple(line.strip() for line in
                                         (inspection.reasons or "").splitlines() if line.strip()),
         print_name_used=bool(hh.print_name), case_no=str(hh.id))
-
-
-def store_pdf(data: bytes, folder: str, stem: str) -> str:
-    """Write an issued PDF under a new name, read-only; the path relative to STORAGE_DIR."""
-    return store_new(data, folder, stem, "pdf")

@@ -12,8 +12,6 @@ The application form and the acceptance record live in ``render_forms``, re-expo
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Sequence
@@ -27,15 +25,6 @@ from heating.certificates.render_forms import (
     Photo,
     render_acceptance_record,
     render_application_form,
-)
-from heating.certificates.rendered import (
-    NOT_PRINTED,
-    PRINT_NAME_NOTE,
-    Rendered,
-    Unprintable,
-    UnprintableError,
-    check_printable,
-    printed_texts,
 )
 from heating.core.masking import mask_id
 from heating.core.pdf import (
@@ -52,9 +41,18 @@ from heating.core.pdf import (
     qr_path,
     wrap,
 )
+from heating.core.rendered import (
+    NOT_PRINTED,
+    PRINT_NAME_NOTE,
+    Rendered,
+    Unprintable,
+    UnprintableError,
+    check_printable,
+    printed_texts,
+)
 
 __all__ = ["AcceptanceRecordData", "ApplicationFormData", "CertificateData", "CheckItem",
-           "Photo", "Rendered", "Unprintable", "UnprintableError", "house_number_key",
+           "Photo", "Rendered", "Unprintable", "UnprintableError",
            "render_acceptance_record", "render_application_form", "render_certificate",
            "render_certificates"]
 
@@ -113,45 +111,6 @@ def render_certificates(items: Iterable[CertificateData]) -> Rendered:
         canvas.showPage()
     canvas.save()
     return Rendered(out.getvalue())
-
-
-# -- natural order of house numbers --------------------------------------------------------
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_NUMBER = re.compile("[零〇一二两三四五六七八九十百]+")
-_PARTS = re.compile(r"(\d+)")
-
-
-def _cn_to_int(text: str) -> int:
-    """一 1, 十 10, 十二 12, 二十 20, 二十三 23, 一百零五 105, 三〇五 305 (digit by digit)."""
-    if "十" not in text and "百" not in text:
-        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
-    total, digit = 0, 0
-    for ch in text:
-        if ch == "百":
-            total += (digit or 1) * 100
-            digit = 0
-        elif ch == "十":
-            total += (digit or 1) * 10
-            digit = 0
-        else:
-            digit = _CN_DIGITS[ch]
-    return total + digit
-
-
-def house_number_key(house_no: str | None) -> tuple[tuple[int, int | str], ...]:
-    """A sort key in natural order: "2号" before "10号", "3-2" before "3-10", "二组" before
-    "十组"; full-width digits count as digits.  Mixed values never raise (numbers sort before
-    text at the same position)."""
-    text = unicodedata.normalize("NFKC", house_no or "").strip()
-    text = _CN_NUMBER.sub(lambda m: str(_cn_to_int(m.group())), text)
-    key: list[tuple[int, int | str]] = []
-    for i, part in enumerate(_PARTS.split(text)):
-        if not part:
-            continue
-        key.append((0, int(part)) if i % 2 else (1, part))
-    return tuple(key)
 
 
 # -- the page --------------------------------------------------------------------------------

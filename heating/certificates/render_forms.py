@@ -20,15 +20,15 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from heating.certificates.rendered import (
+from heating.core.masking import mask_id
+from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
+from heating.core.rendered import (
     NOT_PRINTED,
     PRINT_NAME_NOTE,
     Rendered,
     check_printable,
     printed_texts,
 )
-from heating.core.masking import mask_id
-from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
 
 MARGIN = 20 * mm
 WIDTH = 595.28 - 2 * MARGIN  # A4 inside the margins

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,23 +22,28 @@ from heating.audit.services import record
 from heating.auth import permissions
 from heating.certificates import paperwork, render
 from heating.certificates.models import Certificate, CertificateCounter
-from heating.certificates.rendered import UnprintableError
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_name
+from heating.core.paperwork import house_number_key, store_pdf
 from heating.core.pdf import show_chars
 from heating.core.refusals import Refusal
+from heating.core.rendered import UnprintableError
 from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import Household
 from heating.households.services import CaseError, transition
-from heating.publicity.models import live_entry
 
 SERIAL_RE = re.compile(r"^(\d{6})-(\d{4})-(\d{6})$")
 #: 10 bytes of the HMAC: 80 bits, 16 characters of base32 (A-Z, 2-7: no 0/O or 1/I mix-ups
 #: when someone types the token printed under the QR code)
 TOKEN_BYTES = 10
+
+#: ``certificate_revoked.send(cert, case=…, actor=…, reason=…)`` after a revocation from the
+#: certificate screen; the domains built on certificates (publicity: the case leaves its notice)
+#: connect in their ``init_app``, so certificates imports none of them.
+certificate_revoked = Namespace().signal("certificate-revoked")
 
 
 
@@ -138,7 +144,7 @@ def pdf_bytes(cert: Certificate, actor: Any) -> bytes:
     rendered = render.render_certificate(paperwork.certificate_data(
         cert.content, token(cert.serial), verify_url(cert.serial), str(cert.household_id),
         print_name))
-    relative = paperwork.store_pdf(rendered.pdf, f"certificates/{cert.county_code}/{cert.year}",
+    relative = store_pdf(rendered.pdf, f"certificates/{cert.county_code}/{cert.year}",
                                    cert.serial)
     digest = hashlib.sha256(rendered.pdf).hexdigest()
     stored = db.session.execute(
@@ -168,15 +174,8 @@ def revoke(cert: Certificate, actor: Any, reason: str) -> Certificate:
     action = "uphold" if hh.state == "objected" else "revoke"
     transition(hh, action, actor, reason)
     mark_revoked(cert, actor, reason)
-    # a case on a 公示 notice leaves it (its objections, if any, closed as upheld)
-    entry = live_entry(hh.id)
-    if entry is not None:
-        was = entry.state
-        entry.take_off(reason.strip(), actor.id)
-        db.session.flush()
-        record("notice.entry_removed", "notice_entry", entry.id, actor=actor,
-               summary=f"{entry.notice.number}: {reason.strip()}",
-               before={"state": was}, after={"state": "removed"})
+    # a case on a 公示 notice leaves it (publicity listens: its objections closed as upheld)
+    certificate_revoked.send(cert, case=hh, actor=actor, reason=reason.strip())
     return cert
 
 
@@ -246,8 +245,8 @@ def village_certificates(village_id: int, ids: list[int] | None = None) -> list[
     if ids is not None:
         query = query.where(Certificate.id.in_(ids))
     certs = list(db.session.scalars(query))
-    certs.sort(key=lambda c: (render.house_number_key(c.content.get("group_name")),
-                              render.house_number_key(c.content.get("house_no")), c.serial))
+    certs.sort(key=lambda c: (house_number_key(c.content.get("group_name")),
+                              house_number_key(c.content.get("house_no")), c.serial))
     return certs
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -23,6 +22,7 @@ from config import ConfigError
 from heating.areas.models import Area
 from heating.auth import permissions
 from heating.certificates import services
+from heating.certificates.blueprint import bp
 from heating.certificates.forms import RevokeForm
 from heating.certificates.models import Certificate
 from heating.core.ratelimit import RateLimitConfigError, make_limiter
@@ -30,8 +30,6 @@ from heating.core.web import attempt, flash_form_errors, int_arg, int_args, writ
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.queries import visible_villages
-
-bp = Blueprint("certificates", __name__)
 
 LIMITER_KEY = "heating.verify_limiter"
 

@@ -7,8 +7,10 @@ import hashlib
 import os
 import secrets
 from pathlib import Path
+from typing import Any, Callable
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 
 def store_new(data: bytes, folder: str, stem: str, ext: str) -> str:
@@ -36,4 +38,20 @@ def read_checked(relative: str | None, sha256: str | None, what: str) -> bytes:
         raise StorageError(f"{what}: stored file missing") from None
     if hashlib.sha256(data).hexdigest() != sha256:
         raise StorageError(f"{what}: stored file does not match its SHA-256")
+    return data
+
+
+def read_kept_upload(relative: str, sha256: str | None,
+                     refuse: Callable[[Any, str], Exception]) -> bytes:
+    """An upload kept between its preview and its confirmation (household files, usage files),
+    read again and checked against the SHA-256 taken at upload; otherwise ``refuse(message,
+    code)`` is raised ("file_missing", "file_changed"), the message saying to upload again."""
+    try:
+        data = (Path(current_app.config["STORAGE_DIR"]) / relative).read_bytes()
+    except OSError:
+        raise refuse(_l("The uploaded file can no longer be found on the server. Upload it "
+                        "again."), "file_missing") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise refuse(_l("The kept file does not match the upload. Upload it again."),
+                     "file_changed")
     return data

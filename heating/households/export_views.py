@@ -16,7 +16,6 @@ from typing import Any, Mapping
 from urllib.parse import quote
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -35,8 +34,7 @@ from wtforms.validators import DataRequired, Length
 from heating.auth import permissions
 from heating.core.web import attempt, writes
 from heating.households import exports, queries
-
-bp = Blueprint("exports", __name__, url_prefix="/exports")
+from heating.households.blueprint import exports_bp as bp
 
 FILTER_NAMES = ("q", "township", "village", "state", "conversion_type", "year", "order")
 FIELD_LABELS = {"id_number": _l("ID number"), "bank_account": _l("Account number"),

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from heating.areas.models import Area
 from heating.auth.models import User
+from heating.core.accounts import BankAccount
 from heating.core.db import Hundredths, TimestampMixin, UTCDateTime, in_check, now_utc
 from heating.core.ids import luhn_ok
 from heating.core.lookup import keyed_hash
-from heating.core.masking import mask_bank, mask_id, mask_phone
+from heating.core.masking import mask_id, mask_phone
 from heating.extensions import db
 from heating.households.lifecycle import INACTIVE_STATES, STATES
 
@@ -70,7 +71,7 @@ class InCaseScope:
         return self.household.county_id
 
 
-class Household(TimestampMixin, db.Model):
+class Household(BankAccount, TimestampMixin, db.Model):
     __tablename__ = "households"
     __table_args__ = (
         CheckConstraint(_in("state", STATES), name="state"),
@@ -171,27 +172,8 @@ class Household(TimestampMixin, db.Model):
         return stored
 
     @property
-    def bank_account(self) -> str | None:
-        return self._bank_account
-
-    @bank_account.setter
-    def bank_account(self, canonical: str | None) -> None:
-        self._bank_account = canonical or None
-        self.bank_hash = keyed_hash("bank", canonical) if canonical else None
-
-    @staticmethod
-    def bank_account_from_column(stored: str | None) -> str | None:
-        """The account number from a raw column value read by a column query (ledger
-        exports): the accessor's conversion, kept here like ``id_number_from_column``."""
-        return stored
-
-    @property
     def id_masked(self) -> str:
         return mask_id(self._id_number)
-
-    @property
-    def bank_masked(self) -> str:
-        return mask_bank(self._bank_account) if self._bank_account else ""
 
     @property
     def phone_masked(self) -> str:

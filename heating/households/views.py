@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -22,14 +20,12 @@ from flask_login import current_user, login_required
 
 from heating.areas.models import Area
 from heating.auth import permissions
-from heating.certificates import services as certificates
-from heating.certificates.forms import RevokeForm
-from heating.core.i18n import local_today
 from heating.core.numbers import whole_number_or
 from heating.core.pdf import show_chars
-from heating.core.web import attempt, ignore_bad_filters, int_arg, writes
+from heating.core.web import attempt, ignore_bad_filters, int_arg
 from heating.extensions import db
-from heating.households import lifecycle, queries, services
+from heating.households import lifecycle, providers, queries, services
+from heating.households.blueprint import bp
 from heating.households.forms import (
     HouseholdForm,
     PrintNameForm,
@@ -39,12 +35,6 @@ from heating.households.forms import (
     default_programme_year,
 )
 from heating.households.models import CONVERSION_TYPES, Household
-from heating.inspections import assignments
-from heating.inspections import services as inspections
-from heating.inspections.forms import AssignForm, DocumentForm
-from heating.inspections.models import DOCUMENT_KINDS
-
-bp = Blueprint("households", __name__, url_prefix="/households")
 
 
 def load_case(case_id: int) -> Household:
@@ -126,11 +116,11 @@ def detail(case_id: int) -> Any:
 def _render_detail(hh: Household, revealed: dict[str, str] | None = None,
                    reveal_form: RevealForm | None = None) -> Any:
     actions = services.available_actions(hh, current_user)
-    context = inspections.guard_context(hh, current_user)
+    context = providers.guard_context(hh, current_user)
     return render_template(
         "households/detail.html", case=hh, actions=actions, reason_form=ReasonForm(),
         reveal_form=reveal_form or RevealForm(), revealed=revealed or {},
-        warnings=services.warnings(hh) + inspections.warnings(hh),
+        warnings=services.warnings(hh) + providers.warnings(hh),
         edit_mode=services.edit_mode(hh, current_user),
         show_full={f: permissions.shows_full(current_user, f, hh)
                    for f in permissions.REVEALABLE},
@@ -154,34 +144,10 @@ def _print_name_block(hh: Household) -> dict[str, Any]:
 
 def _paperwork(hh: Household, context: lifecycle.Context) -> dict[str, Any]:
     """Installation, inspections, certificates and documents of the case, with the forms
-    this user may use on them."""
-    may_assign = lifecycle.may(current_user, "assign_inspector", hh)
-    assign_form = AssignForm()
-    if may_assign:
-        assign_form.inspector_id.choices = [(u.id, u.display_name)
-                                            for u in assignments.inspectors_for(hh)]
-        current = assignments.assignment_of(hh)
-        assign_form.inspector_id.data = current.inspector_id if current else None
-        assign_form.visit_date.data = current.visit_date if current else local_today()
-    certs = certificates.certificates_of(hh)
-    # revoking is the revoke move (or uphold on an objected case): any the roles allow
-    moves = {t.action for t in lifecycle.allowed_for(hh.state,
-                                                     permissions.roles_over(current_user, hh))}
+    this user may use on them: what the domains built on households register
+    (``providers.register_page_context``)."""
     return {
-        "installation": context.installation,
-        "may_edit_installation": lifecycle.may(current_user, "record_installation", hh),
-        "assignment": assignments.assignment_of(hh),
-        "may_assign": may_assign, "assign_form": assign_form,
-        "inspections": inspections.inspections_of(hh),
-        "certificates": certs,
-        "may_revoke": {c.id: permissions.may_revoke_certificate(current_user, c.revoked, hh, moves)
-                       for c in certs},
-        "may_download": permissions.can(current_user, "certificate.download", hh),
-        "revoke_form": RevokeForm(),
-        "documents": inspections.documents(hh),
-        "may_upload_document": lifecycle.may(current_user, "upload_document", hh),
-        "may_view_documents": permissions.may_view_upload(current_user, hh, document=True),
-        "document_form": DocumentForm(), "DOCUMENT_KINDS": DOCUMENT_KINDS,
+        **providers.page_context(hh, current_user, context),
         "may_print_application": permissions.can(current_user, "household.print_application",
                                                  hh),
     }
@@ -259,7 +225,7 @@ def act(case_id: int, action: str) -> Any:
         return redirect(url_for("households.detail", case_id=hh.id))
     with attempt() as done:
         services.transition(hh, action, current_user, form.reason.data,
-                            context=inspections.guard_context(hh, current_user))
+                            context=providers.guard_context(hh, current_user))
     if done:
         flash(_("%(action)s: done. The case is now: %(state)s.", action=transition.label,
                 state=lifecycle.STATES[hh.state]), "success")
@@ -318,22 +284,3 @@ def print_name(case_id: int) -> Any:
             flash(_("Print spelling removed: documents print the registered name again."),
                   "success")
     return redirect(url_for("households.detail", case_id=hh.id))
-
-
-@bp.route("/<int:case_id>/application.pdf")
-@login_required
-@writes  # the audit row of the print
-def application_pdf(case_id: int) -> Any:
-    """The application form (申请表) for the household to sign; numbers masked as the
-    reader sees them on screen."""
-    hh = load_case(case_id)
-    permissions.require(current_user, "household.print_application", hh)
-    phone = hh.phone if permissions.shows_full(current_user, "phone", hh) else hh.phone_masked
-    with attempt(also=certificates.PRINT_REFUSALS) as done:
-        data = certificates.application_form_pdf(hh, phone, current_user)
-    if not done:
-        return redirect(url_for("households.detail", case_id=case_id))
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"inline; filename=application-{hh.id}.pdf"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -12,11 +12,12 @@ from flask_login import current_user, login_required
 from heating.auth import permissions
 from heating.core.web import attempt, flash_form_errors
 from heating.households import lifecycle
-from heating.households.templating import register_case_panel
 from heating.inspections import followups
+from heating.inspections.blueprint import bp
 from heating.inspections.forms import FollowUpForm, SampleForm
 from heating.inspections.models import FOLLOW_UP_RESULTS, STOPS_RUNNING_SUBSIDY
-from heating.inspections.views import _case, _to_case, bp
+from heating.inspections.navigation import load_case as _case
+from heating.inspections.navigation import to_case as _to_case
 
 
 def case_panel(case: Any, user: Any = None) -> dict[str, Any] | None:
@@ -35,8 +36,6 @@ def case_panel(case: Any, user: Any = None) -> dict[str, Any] | None:
     }
 
 
-bp.record_once(lambda state: register_case_panel(state.app, "inspections/_followup_panel.html",
-                                                 case_panel))
 
 
 @bp.route("/case/<int:case_id>/follow-up", methods=["POST"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -32,25 +31,11 @@ from heating.households import lifecycle
 from heating.households.models import Household
 from heating.households.services import CaseError, VersionConflict
 from heating.inspections import assignments, photos, services
+from heating.inspections.blueprint import bp
 from heating.inspections.forms import AssignForm, DocumentForm, InspectionForm, InstallationForm
-from heating.inspections.models import (
-    CHECKLIST,
-    DOCUMENT_KINDS,
-    PHOTO_KINDS,
-    Inspection,
-    Upload,
-)
-
-bp = Blueprint("inspections", __name__, url_prefix="/inspections")
-
-
-def _case(case_id: int) -> Household:
-    return permissions.get_in_scope(Household, case_id, current_user)
-
-
-def _to_case(hh: Household) -> Any:
-    return redirect(url_for("households.detail", case_id=hh.id))
-
+from heating.inspections.models import CHECKLIST, DOCUMENT_KINDS, PHOTO_KINDS, Inspection, Upload
+from heating.inspections.navigation import load_case as _case
+from heating.inspections.navigation import to_case as _to_case
 
 # --- worklist ---------------------------------------------------------------------------------
 
@@ -271,5 +256,3 @@ def record_pdf(inspection_id: int) -> Any:
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
-
-from heating.inspections import followup_views  # noqa: E402,F401  (routes on this blueprint)

@@ -12,10 +12,11 @@ from heating.auth import permissions
 from heating.core.web import attempt
 from heating.households.models import Household
 from heating.payouts import corrections
+from heating.payouts.blueprint import bp
 from heating.payouts.forms import CorrectionForm, DecisionForm
 from heating.payouts.models import AccountCorrection
+from heating.payouts.pages import forbidden
 from heating.payouts.services import PayoutError
-from heating.payouts.views import bp, forbidden
 
 
 @bp.route("/cases/<int:case_id>/correction", methods=["GET", "POST"])

@@ -32,9 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from heating.auth.models import User
+from heating.core.accounts import BankAccount
 from heating.core.db import Hundredths, UTCDateTime, in_check, now_utc
-from heating.core.lookup import keyed_hash
-from heating.core.masking import mask_bank
 from heating.extensions import db
 from heating.households.models import Household, InCaseScope
 from heating.publicity.models import NoticeEntry
@@ -145,7 +144,7 @@ class PayoutBatch(db.Model):
         return f"<PayoutBatch {self.number} {self.state}>"
 
 
-class Payment(InCaseScope, db.Model):
+class Payment(BankAccount, InCaseScope, db.Model):
     """One payment to one household in one batch.  Payee and account are copied from the
     case when the batch is made, so the record shows where the money was sent even after a
     later correction."""
@@ -196,30 +195,6 @@ class Payment(InCaseScope, db.Model):
     usage_record: Mapped[UsageRecord | None] = relationship()
 
     @property
-    def bank_account(self) -> str:
-        return self._bank_account
-
-    @bank_account.setter
-    def bank_account(self, canonical: str) -> None:
-        self._bank_account = canonical
-        self.bank_hash = keyed_hash("bank", canonical)
-
-    @staticmethod
-    def bank_account_from_column(stored: str) -> str:
-        """The account number from a raw column value read by a column query (bank files)."""
-        return stored
-
-    @staticmethod
-    def bank_columns(canonical: str) -> dict[str, str]:
-        """The column values the ``bank_account`` accessor writes, for bulk inserts (a batch
-        of 20,000 payments is inserted without building ORM objects)."""
-        return {"_bank_account": canonical, "bank_hash": keyed_hash("bank", canonical)}
-
-    @property
-    def bank_masked(self) -> str:
-        return mask_bank(self._bank_account)
-
-    @property
     def shown_status(self) -> str:
         """The status as users know it: pending in a batch already sent reads "exported"."""
         if self.status == "pending" and self.batch.state in SENT_BATCH_STATES:
@@ -258,7 +233,7 @@ class BankResultImport(db.Model):
     imported_by: Mapped[User] = relationship()
 
 
-class AccountCorrection(InCaseScope, db.Model):
+class AccountCorrection(BankAccount, InCaseScope, db.Model):
     """A corrected bank account after a failed payment: requested by a clerk or finance,
     approved by a finance or county user who is not the requester, then applied to the case."""
 
@@ -293,20 +268,6 @@ class AccountCorrection(InCaseScope, db.Model):
     payment: Mapped[Payment] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
-
-    @property
-    def bank_account(self) -> str:
-        return self._bank_account
-
-    @bank_account.setter
-    def bank_account(self, canonical: str) -> None:
-        self._bank_account = canonical
-        self.bank_hash = keyed_hash("bank", canonical)
-
-    @property
-    def bank_masked(self) -> str:
-        return mask_bank(self._bank_account)
-
 
 
 class UsageImport(db.Model):

@@ -16,9 +16,9 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from heating.certificates.rendered import NOT_PRINTED, Rendered, check_printable, printed_texts
 from heating.core.money import fen_in_capitals, format_fen
 from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
+from heating.core.rendered import NOT_PRINTED, Rendered, check_printable, printed_texts
 
 __all__ = ["Rendered", "RosterData", "RosterRow", "render_roster"]
 

@@ -1,6 +1,6 @@
 """Screens of the payouts domain: batch list, new batch (preview, then create with an
 idempotency key), batch detail with its actions, bank-file and roster downloads, bank-result
-upload.  Account corrections are in ``correction_views``, usage files in ``usage_views``
+upload.  Account corrections are in ``correction_views``, usage files in ``usage.views``
 (both add routes to this blueprint).
 
 Each view: scoped loader (404 outside scope), permission (403), form, one service call, commit
@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -30,8 +29,8 @@ from heating.certificates import services as certificates
 from heating.core.money import format_fen
 from heating.core.web import attempt, flash_form_errors, page_arg, writes
 from heating.extensions import db
-from heating.households.templating import register_case_panel
 from heating.payouts import bankfiles, batches, models, reconcile, services  # noqa: F401
+from heating.payouts.blueprint import bp
 from heating.payouts.forms import (
     BatchForm,
     ConfirmForm,
@@ -40,19 +39,9 @@ from heating.payouts.forms import (
     ResultUploadForm,
 )
 from heating.payouts.models import BATCH_STATES, PAYMENT_STATES, SUBSIDY_KINDS, PayoutBatch
-from heating.payouts.panel import case_panel
-
-bp = Blueprint("payouts", __name__, url_prefix="/payouts")
-bp.record_once(lambda state: register_case_panel(state.app, "payouts/_case_panel.html",
-                                                 case_panel))
+from heating.payouts.pages import forbidden
 
 PAGE = 200
-
-
-def forbidden(message: Any) -> Any:
-    """A 403 page that says why (maker–checker, four eyes)."""
-    return render_template("errors/error.html", code=403, title=_("Not allowed"),
-                           text=message), 403
 
 
 def _changed() -> services.PayoutError:
@@ -313,6 +302,3 @@ def results(batch_id: int) -> Any:
             failed=imp.failed_count), "success")
     return redirect(url_for("payouts.detail", batch_id=batch.id))
 
-
-# routes of this blueprint kept in their own modules: account corrections, usage files
-from heating.payouts import correction_views, usage_views  # noqa: E402,F401

@@ -20,9 +20,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from heating.certificates.rendered import NOT_PRINTED, Rendered, check_printable, printed_texts
 from heating.core.masking import mask_id, mask_name
 from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
+from heating.core.rendered import NOT_PRINTED, Rendered, check_printable, printed_texts
 from heating.core.spreadsheet_write import DECIMAL2, INTEGER, STRING, TEXT, Column, xlsx_stream
 
 MARGIN = 15 * mm

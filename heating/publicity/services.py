@@ -17,18 +17,23 @@ from sqlalchemy import exists, func, select
 from heating.areas.models import Area
 from heating.audit.services import record
 from heating.auth import permissions
-from heating.certificates.paperwork import CN_CONVERSION, CN_DEVICE, printed_name, store_pdf
-from heating.certificates.render import house_number_key
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ, local_today
 from heating.core.masking import mask_id, mask_name
 from heating.core.money import format_fen
+from heating.core.paperwork import (
+    CN_CONVERSION,
+    CN_DEVICE,
+    house_number_key,
+    printed_name,
+    store_pdf,
+)
 from heating.core.refusals import Refusal
 from heating.core.storage import read_checked
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import Household
-from heating.households.services import case_moved, transition
+from heating.households.services import transition
 from heating.publicity import render
 from heating.publicity.models import Notice, NoticeEntry, live_entry
 from heating.publicity.scope import AreaRef
@@ -313,8 +318,7 @@ def take_off_notice(case: Household, actor: Any, reason: str) -> NoticeEntry | N
     return entry
 
 
-@case_moved.connect
-def _drop_withdrawn_or_cancelled(case: Household, *, target: str, actor: Any,
+def drop_withdrawn_or_cancelled(case: Household, *, target: str, actor: Any,
                                  reason: str | None, **_: Any) -> None:
     """A case withdrawn or cancelled while on a notice leaves it at once (the printed list
     stays as posted; the entry is marked removed, its objections closed)."""
@@ -324,6 +328,14 @@ def _drop_withdrawn_or_cancelled(case: Household, *, target: str, actor: Any,
     if entry is not None:
         _remove(entry, actor, reason or str(lifecycle.STATES[target]))
         close_if_done(entry.notice)
+
+
+def take_off_revoked(cert: Any, *, case: Household, actor: Any, reason: str, **_: Any) -> None:
+    """A case whose certificate is revoked leaves its notice (its objections, if any, closed as
+    upheld; the printed list stays as posted)."""
+    entry = live_entry(case.id)
+    if entry is not None:
+        _remove(entry, actor, reason)
 
 
 def _remove(entry: NoticeEntry, actor: Any, reason: str) -> None:
@@ -412,3 +424,20 @@ def entries_of(case: Household) -> list[NoticeEntry]:
     """Every entry the case ever had, newest first (the case panel's history)."""
     return list(db.session.scalars(select(NoticeEntry).where(
         NoticeEntry.household_id == case.id).order_by(NoticeEntry.id.desc())))
+
+
+def policies_on_notices(ids: list[int]) -> set[int]:
+    """Policies with an amount frozen on a notice, even one since taken off (registered with
+    ``subsidies.register_policy_use``)."""
+    return set(db.session.scalars(select(NoticeEntry.policy_id).where(
+        NoticeEntry.policy_id.in_(ids)).distinct()))
+
+
+def frozen_subsidy(case: Household) -> subsidies.CaseSubsidy | None:
+    """The equipment subsidy frozen on the case's notice entry that still stands (registered
+    with ``subsidies.register_frozen_amount``)."""
+    entry = db.session.scalars(select(NoticeEntry).where(
+        NoticeEntry.household_id == case.id, NoticeEntry.state != "removed")).first()
+    if entry is None:
+        return None
+    return subsidies.CaseSubsidy(entry.amount_fen, entry.explanation, entry.policy, entry.notice)

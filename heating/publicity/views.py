@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -23,8 +23,8 @@ from heating.core.numbers import whole_number_or
 from heating.core.web import attempt, flash_form_errors, int_arg, writes
 from heating.extensions import db
 from heating.households.models import Household
-from heating.households.templating import register_case_panel
 from heating.publicity import models, objections, scope, services
+from heating.publicity.blueprint import bp
 from heating.publicity.forms import (
     ConfirmForm,
     DecisionForm,
@@ -33,8 +33,6 @@ from heating.publicity.forms import (
     TakeOffForm,
 )
 from heating.publicity.models import Notice, NoticeEntry, Objection
-
-bp = Blueprint("publicity", __name__, url_prefix="/publicity")
 
 
 def case_panel(case: Household, user: Any) -> dict[str, Any] | None:
@@ -51,8 +49,6 @@ def case_panel(case: Household, user: Any) -> dict[str, Any] | None:
             "entry_states": models.ENTRY_STATES, "outcomes": models.OBJECTION_OUTCOMES}
 
 
-bp.record_once(lambda state: register_case_panel(state.app, "publicity/_case_panel.html",
-                                                 case_panel))
 
 
 # --- loaders ------------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
-from flask import g
+from flask import Flask, current_app, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 
 from heating.areas.models import Area
 from heating.audit.services import record
@@ -33,8 +33,6 @@ from heating.core.money import from_fen
 from heating.extensions import db
 from heating.households.models import CONVERSION_TYPES, Household
 from heating.inspections.services import installation_of
-from heating.payouts.models import UsageRecord
-from heating.publicity.models import Notice, NoticeEntry
 from heating.subsidies import calculator
 from heating.subsidies.calculator import INVOICE_RATE, Amount, PolicyTerms
 from heating.subsidies.models import PolicySeasonRate, SubsidyPolicy
@@ -170,20 +168,31 @@ def running_explanation(inputs: Any, amount_fen: Any, stored: str = "") -> str:
                                           g.running_words) or stored or ""
 
 
+#: Who uses policies, registered by the domains that keep amounts computed from them
+#: (publicity: notice entries; payouts: usage records), each ``provider(policy_ids) -> the ids
+#: in use``, so subsidies imports neither.
+PolicyUse = Callable[[list[int]], "set[int]"]
+#: The amount a case has frozen elsewhere (publicity: on its notice), ``provider(case) ->
+#: CaseSubsidy | None``; the first that answers wins over the amount computed now.
+FrozenAmount = Callable[[Household], "CaseSubsidy | None"]
+_POLICY_USES = "heating.policy_uses"
+_FROZEN_AMOUNTS = "heating.frozen_amounts"
+
+
+def register_policy_use(app: Flask, provider: PolicyUse) -> None:
+    app.extensions.setdefault(_POLICY_USES, []).append(provider)
+
+
+def register_frozen_amount(app: Flask, provider: FrozenAmount) -> None:
+    app.extensions.setdefault(_FROZEN_AMOUNTS, []).append(provider)
+
+
 def policy_in_use(policy: SubsidyPolicy) -> bool:
     """An amount computed from it was frozen on a notice (even one since taken off) or
     recorded for a season's usage: from then on it cannot be edited, only replaced."""
     if policy.id is None:
         return False
-    return bool(db.session.scalar(select(
-        exists().where(NoticeEntry.policy_id == policy.id)
-        | exists().where(UsageRecord.policy_id == policy.id))))
-
-
-def live_entry(case: Household) -> NoticeEntry | None:
-    """The case's entry on a 公示 notice that still stands (listed, objected or confirmed)."""
-    return db.session.scalars(select(NoticeEntry).where(
-        NoticeEntry.household_id == case.id, NoticeEntry.state != "removed")).first()
+    return bool(policies_in_use([policy.id]))
 
 
 @dataclass
@@ -194,7 +203,7 @@ class CaseSubsidy:
     explanation: str = ""
     policy: SubsidyPolicy | None = None
     #: the notice the amount is frozen on (then it no longer follows the policy or the case)
-    notice: Notice | None = None
+    notice: Any = None
     #: why there is no amount yet
     problem: Any = None
     #: computed before approval: the policy in force on the approval date will apply
@@ -202,9 +211,10 @@ class CaseSubsidy:
 
 
 def case_subsidy(case: Household) -> CaseSubsidy:
-    entry = live_entry(case)
-    if entry is not None:
-        return CaseSubsidy(entry.amount_fen, entry.explanation, entry.policy, entry.notice)
+    for provider in current_app.extensions.get(_FROZEN_AMOUNTS, []):
+        frozen = provider(case)
+        if frozen is not None:
+            return frozen
     try:
         policy, amount = equipment_amount(case)
     except SubsidyError as err:
@@ -245,10 +255,10 @@ def policies_in_use(ids: list[int]) -> set[int]:
     """Which of these policies are in use (one query each kind, for the list page)."""
     if not ids:
         return set()
-    used = set(db.session.scalars(select(NoticeEntry.policy_id).where(
-        NoticeEntry.policy_id.in_(ids)).distinct()))
-    return used | set(db.session.scalars(select(UsageRecord.policy_id).where(
-        UsageRecord.policy_id.in_(ids)).distinct()))
+    used: set[int] = set()
+    for provider in current_app.extensions.get(_POLICY_USES, []):
+        used |= provider(ids)
+    return used
 
 
 def versions(policy: SubsidyPolicy) -> list[SubsidyPolicy]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -20,15 +20,13 @@ from heating.core.web import attempt, int_arg
 from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import CONVERSION_TYPES, DEVICE_KINDS_BY_TYPE, Household
-from heating.households.templating import register_case_panel
 from heating.subsidies import (
     models,  # noqa: F401  (registers the tables)
     services,
 )
+from heating.subsidies.blueprint import bp
 from heating.subsidies.forms import PolicyForm
 from heating.subsidies.models import EQUIPMENT_METHODS, SubsidyPolicy
-
-bp = Blueprint("subsidies", __name__, url_prefix="/subsidies")
 
 # usage records and previews word their running-subsidy explanations in the reader's language
 bp.add_app_template_global(services.running_explanation, "running_explanation")
@@ -40,8 +38,6 @@ def case_panel(case: Household, user: Any) -> dict[str, Any] | None:
     return {"subsidy": services.case_subsidy(case)}
 
 
-bp.record_once(lambda state: register_case_panel(state.app, "subsidies/_case_panel.html",
-                                                 case_panel))
 
 
 def _policy(policy_id: int) -> SubsidyPolicy:

@@ -8,8 +8,8 @@ from typing import Any
 from heating.auth import permissions
 from heating.auth.models import User
 from heating.extensions import db
-from heating.households import import_services
-from heating.households.import_models import ImportRecord
+from heating.households.imports import services as import_services
+from heating.households.imports.models import ImportRecord
 from tests.imports.helpers import grid, row, xlsx
 
 IMPORTERS = {"clerk", "reviewer", "county"}

@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 from typing import Iterator
 
-from heating.audit.labels import ACTIONS, FIELDS, GROUP_ACTIONS, OBJECT_TYPES, action_choices
+from heating.audit_viewer.labels import ACTIONS, FIELDS, GROUP_ACTIONS, OBJECT_TYPES, action_choices
 from heating.auth.permissions import REVEALABLE
 from heating.households import lifecycle
 
@@ -121,7 +121,7 @@ def test_every_recorded_action_has_a_label():
         assert code in codes, code
     assert len(codes) > 90
     missing = {code: where for code, where in codes.items() if code not in ACTIONS}
-    assert missing == {}, "add these codes to heating/audit/labels.py ACTION_GROUPS"
+    assert missing == {}, "add these codes to heating/audit_viewer/labels.py ACTION_GROUPS"
 
 
 def test_every_lifecycle_move_has_a_label():

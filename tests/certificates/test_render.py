@@ -21,15 +21,15 @@ from heating.certificates.render import (
     CertificateData,
     CheckItem,
     Photo,
-    house_number_key,
     render_acceptance_record,
     render_application_form,
     render_certificate,
     render_certificates,
 )
-from heating.certificates.rendered import UnprintableError
 from heating.core import pdf
 from heating.core.masking import mask_id
+from heating.core.paperwork import house_number_key
+from heating.core.rendered import UnprintableError
 
 FULL_ID = "11010519491231002X"
 MASKED_ID = "110105********002X"

@@ -20,8 +20,8 @@ from heating.certificates.render import (
     render_certificate,
     render_certificates,
 )
-from heating.certificates.rendered import PRINT_NAME_NOTE, UnprintableError
 from heating.core import linebreak, pdf
+from heating.core.rendered import PRINT_NAME_NOTE, UnprintableError
 from heating.payouts.render import RosterData, RosterRow, render_roster
 from heating.publicity import render as notice_render
 from heating.publicity.render import NoticeData, NoticeRow, render_notice

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from heating.extensions import db
-from heating.households import import_services
+from heating.households.imports import services as import_services
 from heating.households.models import Household
 from tests.factories import make_id_number
 from tests.fixtures import log_in, make_case, make_user

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from heating.audit.models import AuditEvent
 from heating.certificates import services as certificates
-from heating.certificates.rendered import PRINT_NAME_NOTE, UnprintableError
 from heating.core.db import now_utc
 from heating.core.i18n import local_today
+from heating.core.rendered import PRINT_NAME_NOTE, UnprintableError
 from heating.extensions import db
 from heating.households import services
 from heating.households.models import Household

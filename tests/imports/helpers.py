@@ -6,7 +6,7 @@ from typing import Any
 
 import xlsxwriter
 
-from heating.households.import_rules import TEMPLATE_HEADERS
+from heating.households.imports.rules import TEMPLATE_HEADERS
 from tests.factories import luhn_account, make_id_number
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from heating.extensions import db
-from heating.households.import_models import ImportRecord
+from heating.households.imports.models import ImportRecord
 from heating.households.models import Household
 from tests.fixtures import make_user
 from tests.imports.helpers import grid, row, xlsx
@@ -70,7 +70,7 @@ def test_every_report_string_is_extracted_for_translation(app, world, tmp_path, 
     "row" word used to sit inside an f-string, where extraction cannot see it)."""
     from babel.messages.extract import extract_from_file
 
-    from heating.households import import_cli
+    from heating.households.imports import cli as import_cli
     extracted = {m[1] for m in extract_from_file("python", import_cli.__file__)}
     used = []
     real = import_cli._
@@ -92,8 +92,8 @@ def test_every_report_string_is_extracted_for_translation(app, world, tmp_path, 
 def test_row_word_is_translated(app, world, tmp_path):
     from flask_babel import force_locale
 
-    from heating.households.import_cli import report_lines
     from heating.households.imports import parse
+    from heating.households.imports.cli import report_lines
     user = make_user("clerk", world.village_a1, username="li")
     data = xlsx(grid([row(1)]))
     with app.test_request_context():
@@ -106,7 +106,7 @@ def test_row_word_is_translated(app, world, tmp_path):
 
 
 def test_withdrawn_and_cancelled_rows_are_reported_and_not_imported(app, world, tmp_path):
-    from heating.households.import_rules import TEMPLATE_HEADERS
+    from heating.households.imports.rules import TEMPLATE_HEADERS
     make_user("clerk", world.village_a1, username="li")
     path = tmp_path / "ledger.xlsx"
     path.write_bytes(xlsx(grid([row(1, 状态="撤销"), row(2, 状态="注销"), row(3, 状态="草稿")],

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from heating.audit.models import AuditEvent
 from heating.extensions import db
-from heating.households.import_models import ImportRecord
+from heating.households.imports.models import ImportRecord
 from heating.households.models import CaseEvent, Household
 from tests.fixtures import make_user
 from tests.imports.helpers import grid, row, xlsx
@@ -27,7 +27,7 @@ SCRIPT = r"""
 import sys, time
 from pathlib import Path
 from sqlalchemy import func, select
-import heating.households.import_services as s
+import heating.households.imports.services as s
 from heating.extensions import db
 from heating.households.models import Household
 marker, path, user, kill_at = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])

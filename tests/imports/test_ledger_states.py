@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from heating.households import import_rules as rules
 from heating.households import imports
+from heating.households.imports import rules
 from tests.fixtures import make_case, make_user
 from tests.imports.helpers import grid, row, xlsx
 

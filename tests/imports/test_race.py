@@ -8,7 +8,7 @@ import threading
 from sqlalchemy import func, select
 
 from heating.extensions import db
-from heating.households.import_models import ImportRecord
+from heating.households.imports.models import ImportRecord
 from heating.households.models import Household
 from tests.conftest import csrf_token
 from tests.fixtures import log_in, make_user

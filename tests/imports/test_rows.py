@@ -9,8 +9,8 @@ import pytest
 from heating.core.db import now_utc
 from heating.core.spreadsheet_read import SpreadsheetError
 from heating.extensions import db
-from heating.households import import_rules as rules
 from heating.households import imports
+from heating.households.imports import rules
 from tests.factories import AreaFactory, luhn_account, make_id_number
 from tests.fixtures import make_case, make_user
 from tests.imports.helpers import csv_bytes, grid, row, xlsx

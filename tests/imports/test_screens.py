@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from heating.audit.models import AuditEvent
 from heating.extensions import db
-from heating.households.import_models import ImportRecord
-from heating.households.import_rules import TEMPLATE_HEADERS
-from heating.households.import_template import DATA_SHEET, HELP_SHEET
+from heating.households.imports.models import ImportRecord
+from heating.households.imports.rules import TEMPLATE_HEADERS
+from heating.households.imports.template import DATA_SHEET, HELP_SHEET
 from heating.households.models import CaseEvent, Household
 from tests.factories import make_id_number
 from tests.fixtures import log_in, make_case, make_user, says

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from heating.audit.models import AuditEvent
 from heating.extensions import db
-from heating.households import import_services
+from heating.households.imports import services as import_services
 from heating.households.models import CaseEvent, Household
 from tests.fixtures import make_case, make_user
 from tests.imports.helpers import grid, row, xlsx

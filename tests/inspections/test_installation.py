@@ -155,7 +155,7 @@ def test_numbers_typed_with_hyphens_are_shown_as_typed_and_compared_without(app,
     another household is still the same device, and a usage file's meter number matches
     whichever way either side wrote it."""
     from heating.inspections.services import installation_of
-    from heating.payouts.usage_match import _cases_by_meter
+    from heating.payouts.usage.match import _cases_by_meter
     clerk = make_user("clerk", world.village_a1)
     first = installed_case(world, clerk, conversion_type="gas", device_kind="gas_boiler",
                            install={"conversion_type": "gas", "device_kind": "gas_boiler",

@@ -13,7 +13,7 @@ from heating.inspections import followups
 from heating.payouts import services, usage
 from heating.payouts.models import UsageRecord
 from heating.payouts.services import PayoutError
-from heating.payouts.usage_match import REASONS, analyse
+from heating.payouts.usage.match import REASONS, analyse
 from tests.fixtures import make_user
 from tests.payouts.helpers import batch, live_payments
 from tests.payouts.usage_helpers import make_policy, paid_case, usage_csv

@@ -15,7 +15,7 @@ from heating.audit.models import AuditEvent
 from heating.extensions import db
 from heating.payouts import usage
 from heating.payouts.models import UsageImport, UsageRecord
-from heating.payouts.usage_match import analyse, parse_usage
+from heating.payouts.usage.match import analyse, parse_usage
 from tests.factories import AreaFactory
 from tests.fixtures import make_user
 from tests.payouts.usage_helpers import D, make_policy, paid_case, usage_csv, usage_xlsx

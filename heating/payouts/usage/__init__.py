@@ -1,6 +1,6 @@
 """Running subsidy from a season's usage file (issue 5, item 9): upload → preview → confirm.
 
-``upload`` checks the file, decides every row's fate (``usage_match.analyse``) and keeps the
+``upload`` checks the file, decides every row's fate (``match.analyse``) and keeps the
 file with its preview under STORAGE_DIR/usage/<token>.* — no database row yet, so an abandoned
 preview changes nothing.  ``confirm`` reads the kept file again; when the rows that would be
 paid are exactly those the preview showed, it writes one UsageImport and all its UsageRecords
@@ -33,10 +33,11 @@ from heating.core.db import now_utc
 from heating.core.i18n import local, local_today
 from heating.core.refusals import Forbidden, record_independently
 from heating.core.spreadsheet_read import SpreadsheetError, sniff
+from heating.core.storage import read_kept_upload
 from heating.extensions import db
 from heating.households.models import Household
 from heating.payouts.models import UTILITIES, UsageImport, UsageRecord
-from heating.payouts.usage_match import (
+from heating.payouts.usage.match import (
     REASON_LABELS,
     REASONS,
     UNIT_OF,
@@ -142,18 +143,6 @@ def load_preview(token: str, user: Any) -> Preview | None:
     return Preview(token, data)
 
 
-def _read_kept(preview: Preview) -> bytes:
-    try:
-        data = (Path(current_app.config["STORAGE_DIR"]) / preview.path).read_bytes()
-    except OSError:
-        raise UsageError(_l("The uploaded file can no longer be found on the server. Upload "
-                            "it again."), "file_missing") from None
-    if hashlib.sha256(data).hexdigest() != preview.sha256:
-        raise UsageError(_l("The kept file does not match the upload. Upload it again."),
-                         "file_changed")
-    return data
-
-
 def already_imported(sha256: str, county_id: int) -> UsageImport | None:
     """The earlier import of the same file into this county (a city-wide file from the power
     company may be imported once by each county)."""
@@ -250,8 +239,9 @@ def confirm(preview: Preview, user: Any) -> Outcome:
         raise UsageForbidden()
     try:
         _refuse_repeat(preview.sha256, preview.county_id)
-        analysis = analyse(_read_kept(preview), utility=preview.utility,
-                           season=preview.season, county_id=preview.county_id)
+        data = read_kept_upload(preview.path, preview.sha256, UsageError)
+        analysis = analyse(data, utility=preview.utility, season=preview.season,
+                           county_id=preview.county_id)
     except SpreadsheetError as err:
         return Outcome(refused=err.message)
     if analysis.signature() != preview.data["signature"]:
@@ -351,3 +341,10 @@ def audit_low_export(imp: UsageImport, user: Any, rows: int) -> None:
     """The low-usage list leaves the system with masked names: logged like any export."""
     audit("usage.low_usage_export", "usage_import", imp.id, actor=user,
           summary=f"{imp.filename} ({imp.season})", after={"rows": rows})
+
+
+def policies_with_usage(ids: list[int]) -> set[int]:
+    """Policies a season's usage was recorded under (registered with
+    ``subsidies.register_policy_use``)."""
+    return set(db.session.scalars(select(UsageRecord.policy_id).where(
+        UsageRecord.policy_id.in_(ids)).distinct()))

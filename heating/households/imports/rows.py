@@ -1,5 +1,5 @@
 """One row of a household file: its cells normalised and checked by the registration form's
-rules (``import_rules.RULES`` and ``heating.core.ids``).  Columns whose values repeat from row to
+rules (``rules.RULES`` and ``heating.core.ids``).  Columns whose values repeat from row to
 row (village, residents, area, choices) are checked once per distinct value; the ID, phone and
 bank numbers on every row."""
 from __future__ import annotations
@@ -24,7 +24,7 @@ from heating.core.ids import (
 )
 from heating.core.masking import mask_id
 from heating.core.spreadsheet_read import Header, cell_text, column_letter, lost_precision
-from heating.households.import_rules import (
+from heating.households.imports.rules import (
     BY_KEY,
     CONVERSION_WORDS,
     DEFAULT_DEVICE,

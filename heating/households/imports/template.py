@@ -9,7 +9,7 @@ from typing import Any
 import xlsxwriter
 from flask_babel import gettext as _
 
-from heating.households.import_rules import COLUMNS, RULES, previous_heating_choices
+from heating.households.imports.rules import COLUMNS, RULES, previous_heating_choices
 
 DATA_SHEET = "户籍信息"
 HELP_SHEET = "填写说明"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -14,17 +14,16 @@ from sqlalchemy import select
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
 
-from heating.audit import labels
 from heating.audit.models import AuditEvent
-from heating.audit.present import present
+from heating.audit_viewer import labels
+from heating.audit_viewer.blueprint import bp
+from heating.audit_viewer.present import present
 from heating.auth import permissions
 from heating.core.forms import PromptSelectField
 from heating.core.i18n import LOCAL_TZ
 from heating.core.numbers import DateBounds
 from heating.core.pagination import keyset_page
 from heating.core.web import int_arg
-
-bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
 class AuditFilterForm(FlaskForm):

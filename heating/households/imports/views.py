@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,16 +17,15 @@ from heating.auth import permissions
 from heating.core.refusals import Refusal
 from heating.core.web import attempt, page_arg, show_refusal
 from heating.extensions import db
-from heating.households import import_services as services
+from heating.households.blueprint import imports_bp as bp
 from heating.households.forms import default_programme_year
-from heating.households.import_forms import ConfirmForm, UploadForm
+from heating.households.imports import services
+from heating.households.imports.forms import ConfirmForm, UploadForm
 
 # the model module is imported here so the app (and Alembic's autogenerate) knows the table
-from heating.households.import_models import ImportRecord
-from heating.households.import_rules import render, render_problem
-from heating.households.import_template import template_bytes
-
-bp = Blueprint("imports", __name__, url_prefix="/imports")
+from heating.households.imports.models import ImportRecord
+from heating.households.imports.rules import render, render_problem
+from heating.households.imports.template import template_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_NAME = "农户导入模板.xlsx"

@@ -25,9 +25,9 @@ from heating.core.spreadsheet_write import neutralise
 from heating.core.web import attempt, page_arg, writes
 from heating.households.lifecycle import STATES
 from heating.payouts import usage as services
+from heating.payouts.blueprint import bp
 from heating.payouts.models import UTILITIES, UsageImport
-from heating.payouts.usage_forms import UsageConfirmForm, UsageUploadForm
-from heating.payouts.views import bp
+from heating.payouts.usage.forms import UsageConfirmForm, UsageUploadForm
 
 PAGE = 200
 SHOW = ("all", "matched", "excluded", "low")

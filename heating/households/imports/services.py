@@ -30,10 +30,11 @@ from heating.core.i18n import local
 from heating.core.redact import redact
 from heating.core.refusals import Forbidden
 from heating.core.spreadsheet_read import SpreadsheetError, sniff
+from heating.core.storage import read_kept_upload
 from heating.extensions import db
-from heating.households.import_models import ImportRecord
-from heating.households.import_rules import portable
 from heating.households.imports import Parsed, Progress, Row, parse
+from heating.households.imports.models import ImportRecord
+from heating.households.imports.rules import portable
 from heating.households.models import CaseEvent, Household
 
 IMPORT_DIR = "imports"
@@ -162,16 +163,7 @@ def read_stored(rec: ImportRecord) -> bytes:
     if not rec.stored_path:
         raise ImportRefused(_l("The file of this import is not kept (it was refused)."),
                             "no_file")
-    path = Path(current_app.config["STORAGE_DIR"]) / rec.stored_path
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise ImportRefused(_l("The uploaded file can no longer be found on the server. "
-                               "Upload it again."), "file_missing") from None
-    if hashlib.sha256(data).hexdigest() != rec.sha256:
-        raise ImportRefused(_l("The kept file does not match the upload. Upload it again."),
-                            "file_changed")
-    return data
+    return read_kept_upload(rec.stored_path, rec.sha256, ImportRefused)
 
 
 def _set_preview(rec: ImportRecord, parsed: Parsed) -> None:

@@ -18,10 +18,9 @@ from heating.auth.models import User
 from heating.core.db import writing
 from heating.core.spreadsheet_read import SpreadsheetError
 from heating.extensions import db
-from heating.households import import_services as services
 from heating.households.forms import default_programme_year
-from heating.households.import_rules import RULES, render, render_problem
-from heating.households.imports import Parsed, parse
+from heating.households.imports import Parsed, parse, services
+from heating.households.imports.rules import RULES, render, render_problem
 
 
 class _Bars:

@@ -1,6 +1,6 @@
 """Household files: from bytes to a checked list of rows, with duplicate checks.
 
-``parse()`` finds the sheet and its header row, checks every row (``import_rows``: the
+``parse()`` finds the sheet and its header row, checks every row (``rows``: the
 registration form's rules — its bounds, lengths and messages read from its validators, and the
 same ``heating.core.ids`` functions — so a row is accepted exactly when the form would accept
 it), then looks for ID numbers repeated in the file or already held by an active case.  It
@@ -9,10 +9,10 @@ writes nothing.
 Messages are kept as (message id, parameters) so a stored preview is shown in the reader's
 language; they never hold a full ID or bank number.
 
-    import_rules     columns, header spellings, words, the form's bounds, the user's villages
-    import_rows      one row: normalise and check
-    imports          a file: header, rows, duplicates             (this module)
-    import_services  upload → preview record, confirm → bulk insert in one transaction
+    rules            columns, header spellings, words, the form's bounds, the user's villages
+    rows             one row: normalise and check
+    (this module)    a file: header, rows, duplicates
+    services         upload → preview record, confirm → bulk insert in one transaction
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ from heating.core.spreadsheet_read import (
     read_book,
 )
 from heating.extensions import db
-from heating.households import lifecycle, services
-from heating.households.import_rows import Row, RowChecker
-from heating.households.import_rules import (
+from heating.households import lifecycle
+from heating.households.imports.rows import Row, RowChecker
+from heating.households.imports.rules import (
     ALIASES,
     BY_KEY,
     COLUMNS,
@@ -43,6 +43,7 @@ from heating.households.import_rules import (
     portable,
 )
 from heating.households.models import Household
+from heating.households.services import Duplicate, duplicate_message
 
 HASH_CHUNK = 2000
 Progress = Callable[[str, int, int], None]
@@ -149,8 +150,8 @@ def mark_duplicates(rows: list[Row], user: Any) -> None:
     for row in rows:
         case = existing.get(row.id_hash) if row.id_hash else None
         if case is not None and first[row.id_hash] == row.number:
-            dup = services.Duplicate(case, permissions.in_scope(user, case))  # type: ignore[arg-type]
-            entry = portable(services.duplicate_message(dup))
+            dup = Duplicate(case, permissions.in_scope(user, case))  # type: ignore[arg-type]
+            entry = portable(duplicate_message(dup))
             entry["k"] = "d"
             row.problems.insert(0, entry)
             row.status = "duplicate"

@@ -13,15 +13,15 @@ from sqlalchemy import case, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from heating.areas.models import Area
-from heating.audit.labels import OBJECT_TYPES
 from heating.audit.models import AuditEvent
+from heating.audit_viewer.labels import OBJECT_TYPES
 from heating.auth import permissions
 from heating.auth.models import User
 from heating.certificates.models import Certificate
 from heating.core.masking import mask_name
 from heating.extensions import db
-from heating.households import import_services
-from heating.households.import_models import ImportRecord
+from heating.households.imports import services as import_services
+from heating.households.imports.models import ImportRecord
 from heating.households.models import Household
 from heating.payouts import usage
 from heating.payouts.models import AccountCorrection, Payment, PayoutBatch, UsageImport

@@ -14,9 +14,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from heating.audit.labels import FIELDS, action_label, field_label
 from heating.audit.models import AuditEvent
-from heating.audit.names import FINGERPRINT, Actor, Named, Names, ids_of
+from heating.audit_viewer.labels import FIELDS, action_label, field_label
+from heating.audit_viewer.names import FINGERPRINT, Actor, Named, Names, ids_of
 from heating.auth.admin_forms import ROLE_LABELS
 from heating.core.money import format_fen
 from heating.households.lifecycle import STATES
@@ -29,7 +29,7 @@ from heating.payouts.models import (
     SUBSIDY_KINDS,
     UTILITIES,
 )
-from heating.payouts.usage_match import REASON_LABELS
+from heating.payouts.usage.match import REASON_LABELS
 from heating.publicity.models import ENTRY_STATES, NOTICE_STATES
 from heating.subsidies.models import EQUIPMENT_METHODS, RATE_SCALE
 

@@ -1,0 +1,7 @@
+"""The inspections domain's blueprint: the object alone; the views modules import it and add their routes,
+``heating.inspections.wiring.init_app`` registers it on the app."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("inspections", __name__, url_prefix="/inspections")

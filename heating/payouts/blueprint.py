@@ -1,0 +1,7 @@
+"""The payouts domain's blueprint: the object alone; the views modules import it and add their routes,
+``heating.payouts.wiring.init_app`` registers it on the app."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("payouts", __name__, url_prefix="/payouts")
