@@ -35,8 +35,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel compile --statistics -d heating/translations
 
+# --ignore-dirs ".*": Babel's default also skips folders starting with "_" (templates/_macros)
 extract-messages: $(VENV)/.runtime
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o heating/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 --ignore-dirs ".*" \
+		-o heating/translations/messages.pot .
 	$(BIN)/pybabel update -i heating/translations/messages.pot -d heating/translations --no-fuzzy-matching
 
 # flask run and the app both read these: PUBLIC_BASE_URL (the QR codes' address) defaults to
