@@ -111,3 +111,19 @@ def test_the_village_list_explains_itself_and_prints_all_or_the_ticked(app, clie
     assert 'data-check-all="ids"' in body and f'name="ids" value="{cert.id}"' in body
     assert f"/certificates/{cert.id}.pdf" in body  # one certificate again, on its own
     assert says(page, "Print all (PDF)") and world.county.name in body  # the area crumbs
+
+
+def test_on_a_phone_each_certificate_is_a_card_with_its_pdf_button_in_view():
+    """Issue 9 item 10 (looked at in Chromium at 390 px): below the phone breakpoint the
+    certificate table is laid out as one grid card per certificate, whose areas include the
+    PDF button, instead of a table whose last column ran off the screen."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    css = (root / "heating" / "static" / "app.css").read_text(encoding="utf-8")
+    phone = css[css.index("@media (max-width"):]
+    rule = re.search(r"table\.certs tbody tr \{([^}]*)\}", phone)
+    assert rule and "display: grid" in rule.group(1) and '"pick' in rule.group(1)
+    assert "pdf" in rule.group(1)  # the PDF button has its own area in every card
+    template = (root / "templates" / "certificates" / "index.html").read_text(encoding="utf-8")
+    assert 'class="c-pdf"' in template and 'class="c-pick"' in template
