@@ -317,3 +317,10 @@ def qr_path(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     canvas.setFillGray(0)
     canvas.addLiteral("\n".join(runs) + "\nf")
     canvas.restoreState()
+
+
+def print_name_note(rows: Any, wording: str) -> list[Any]:
+    """The small note under a list PDF (notice, roster) naming the rows printed with a print
+    spelling (印刷用名); ``wording`` holds ``{rows}``.  Nothing when no row uses one."""
+    used = [str(r.seq) for r in rows if r.print_name_used]
+    return [para(wording.format(rows="、".join(used)), styles()["small"])] if used else []

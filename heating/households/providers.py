@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Flask, current_app
+from flask import Flask
 
+from heating.core import registry
 from heating.households.lifecycle import Context
 
 #: ``provider(case, actor) -> dict`` of :class:`lifecycle.Context` fields
@@ -24,32 +25,32 @@ _PAGE = "heating.case_page_context"
 
 
 def register_guard_facts(app: Flask, provider: GuardFacts) -> None:
-    app.extensions.setdefault(_GUARD_FACTS, []).append(provider)
+    registry.register(app, _GUARD_FACTS, provider)
 
 
 def register_warnings(app: Flask, provider: Warnings) -> None:
-    app.extensions.setdefault(_WARNINGS, []).append(provider)
+    registry.register(app, _WARNINGS, provider)
 
 
 def register_page_context(app: Flask, provider: PageContext) -> None:
-    app.extensions.setdefault(_PAGE, []).append(provider)
+    registry.register(app, _PAGE, provider)
 
 
 def guard_context(case: Any, actor: Any) -> Context:
     """Everything the lifecycle's guards may ask about this case, from every registered
     provider (a fact no provider gives stays unset, and the guard that needs it refuses)."""
     facts: dict[str, Any] = {"actor_id": getattr(actor, "id", None)}
-    for provider in current_app.extensions.get(_GUARD_FACTS, []):
+    for provider in registry.registered(_GUARD_FACTS):
         facts.update(provider(case, actor))
     return Context(**facts)
 
 
 def warnings(case: Any) -> list[Any]:
-    return [w for provider in current_app.extensions.get(_WARNINGS, []) for w in provider(case)]
+    return [w for provider in registry.registered(_WARNINGS) for w in provider(case)]
 
 
 def page_context(case: Any, user: Any, context: Context) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for provider in current_app.extensions.get(_PAGE, []):
+    for provider in registry.registered(_PAGE):
         found.update(provider(case, user, context))
     return found

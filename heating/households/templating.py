@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_login import current_user
 
 from heating.auth import permissions
+from heating.core import registry
 from heating.households import lifecycle
 from heating.households.lifecycle import STATES
 from heating.households.models import (
@@ -27,12 +28,12 @@ def register_case_panel(app: Flask, template: str, loader: PanelLoader) -> None:
     """Show ``template`` on the case page (above the timeline) with ``loader``'s context.
     Domains register from their blueprint (``bp.record_once``), so households never import
     the domains built on top of it."""
-    app.extensions.setdefault(_PANELS, []).append((template, loader))
+    registry.register(app, _PANELS, (template, loader))
 
 
 def case_panels(case: Any) -> list[tuple[str, dict[str, Any]]]:
     found = []
-    for template, loader in current_app.extensions.get(_PANELS, []):
+    for template, loader in registry.registered(_PANELS):
         context = loader(case, current_user)
         if context is not None:
             found.append((template, context))

@@ -10,14 +10,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from heating.core.money import fen_in_capitals, format_fen
-from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
+from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, print_name_note, styles
 from heating.core.rendered import NOT_PRINTED, Rendered, check_printable, printed_texts
 
 __all__ = ["Rendered", "RosterData", "RosterRow", "render_roster"]
@@ -28,6 +27,9 @@ WIDTH = 595.28 - 2 * MARGIN
 COLUMNS = ("序号", "村（社区）", "姓名", "身份证号", "银行账号", "金额（元）")
 WIDTHS = (0.07, 0.19, 0.14, 0.25, 0.15, 0.20)
 SIGNATURES = "制表人：＿＿＿＿＿＿　　　审核人：＿＿＿＿＿＿　　　负责人：＿＿＿＿＿＿"
+
+#: under the list when some rows print a print spelling (印刷用名)
+PRINT_NAME_NOTE = "注：序号 {rows} 的户主登记姓名含字库未收录的生僻字，按印刷用名打印。"
 
 
 @dataclass(frozen=True)
@@ -93,14 +95,6 @@ def _heading(d: RosterData) -> Table:
     return line
 
 
-def _print_name_note(d: RosterData) -> list[Any]:
-    rows = [str(r.seq) for r in d.rows if r.print_name_used]
-    if not rows:
-        return []
-    return [para(f"注：序号 {'、'.join(rows)} 的户主登记姓名含字库未收录的生僻字，按印刷用名打印。",
-                 styles()["small"])]
-
-
 def render_roster(d: RosterData) -> Rendered:
     check_printable([("", "", [d.batch_number, d.kind, d.county, d.township])] + [
         (r.case_no, r.name, printed_texts(r)) for r in d.rows])
@@ -108,7 +102,7 @@ def render_roster(d: RosterData) -> Rendered:
     story = [para(TITLE, s["title"]), _heading(d), Spacer(1, 4), _table(d), Spacer(1, 8),
              para(f"本乡镇合计：{len(d.rows)} 户，金额 {format_fen(d.total_fen)} 元", s["body"]),
              para(f"合计金额（大写）：{fen_in_capitals(d.total_fen)}", s["body"]),
-             *_print_name_note(d),
+             *print_name_note(d.rows, PRINT_NAME_NOTE),
              Spacer(1, 22), para(SIGNATURES, s["body"]), Spacer(1, 14),
              para(f"（单位盖章）　　　　制表日期：{cn_date(d.printed_on) if d.printed_on else ''}",
                   s["body"])]

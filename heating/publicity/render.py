@@ -21,7 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from heating.core.masking import mask_id, mask_name
-from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, styles
+from heating.core.pdf import REGULAR, NumberedCanvas, cn_date, para, print_name_note, styles
 from heating.core.rendered import NOT_PRINTED, Rendered, check_printable, printed_texts
 from heating.core.spreadsheet_write import DECIMAL2, INTEGER, STRING, TEXT, Column, xlsx_stream
 
@@ -30,6 +30,9 @@ WIDTH = 595.28 - 2 * MARGIN
 HEADERS = ("序号", "村（社区）", "户主姓名", "身份证号", "改造类型", "设备类型", "设备购置补贴（元）")
 #: column widths as shares of the table's width
 SHARES = (0.07, 0.17, 0.11, 0.24, 0.11, 0.15, 0.15)
+
+#: under the list when some rows print a print spelling (印刷用名)
+PRINT_NAME_NOTE = "注：第 {rows} 行户主登记姓名含字库未收录的生僻字，按印刷用名打印。"
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ def render_notice(d: NoticeData) -> Rendered:
         para(_objection_text(d), s["body"]),
         Spacer(1, 4),
         para("注：为保护个人信息，姓名、身份证号已作脱敏处理。", s["small"]),
-        *_print_name_note(d),
+        *print_name_note(d.rows, PRINT_NAME_NOTE),
         Spacer(1, 18),
         para(d.issuing_office, right),
         para(cn_date(d.issued_on), right),
@@ -149,14 +152,6 @@ def _check(d: NoticeData) -> None:
     own = [getattr(d, f.name) for f in fields(d) if f.name != "rows"]
     check_printable([("", "", [t for t in own if isinstance(t, str)])] + [
         (r.case_no, r.case_name or r.masked_name, printed_texts(r)) for r in d.rows])
-
-
-def _print_name_note(d: NoticeData) -> list[Any]:
-    rows = [str(r.seq) for r in d.rows if r.print_name_used]
-    if not rows:
-        return []
-    return [para(f"注：第 {'、'.join(rows)} 行户主登记姓名含字库未收录的生僻字，按印刷用名打印。",
-                 styles()["small"])]
 
 
 XLSX_COLUMNS = (

@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, select
 from heating.areas.models import Area
 from heating.audit.services import record
 from heating.auth import permissions
+from heating.core import registry
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ, local_today
 from heating.core.money import from_fen
@@ -180,11 +181,11 @@ _FROZEN_AMOUNTS = "heating.frozen_amounts"
 
 
 def register_policy_use(app: Flask, provider: PolicyUse) -> None:
-    app.extensions.setdefault(_POLICY_USES, []).append(provider)
+    registry.register(app, _POLICY_USES, provider)
 
 
 def register_frozen_amount(app: Flask, provider: FrozenAmount) -> None:
-    app.extensions.setdefault(_FROZEN_AMOUNTS, []).append(provider)
+    registry.register(app, _FROZEN_AMOUNTS, provider)
 
 
 def policy_in_use(policy: SubsidyPolicy) -> bool:
@@ -211,7 +212,7 @@ class CaseSubsidy:
 
 
 def case_subsidy(case: Household) -> CaseSubsidy:
-    for provider in current_app.extensions.get(_FROZEN_AMOUNTS, []):
+    for provider in registry.registered(_FROZEN_AMOUNTS):
         frozen = provider(case)
         if frozen is not None:
             return frozen
@@ -256,7 +257,7 @@ def policies_in_use(ids: list[int]) -> set[int]:
     if not ids:
         return set()
     used: set[int] = set()
-    for provider in current_app.extensions.get(_POLICY_USES, []):
+    for provider in registry.registered(_POLICY_USES):
         used |= provider(ids)
     return used
 
