@@ -33,13 +33,14 @@ from heating.inspections import wiring as inspections_wiring
 from heating.main import bp as main_bp
 from heating.payouts import wiring as payouts_wiring
 from heating.publicity import wiring as publicity_wiring
+from heating.reports import wiring as reports_wiring
 from heating.subsidies import wiring as subsidies_wiring
 
 #: The domains in the order they plug in: blueprints first to last, and the case page's panels
 #: in this order (follow-up visits, equipment subsidy, public notice, payments).
 #: (``*_wiring`` names, never the domain's own: ``heating.households`` must stay the package.)
 DOMAINS = (auth_wiring, households_wiring, audit_wiring, inspections_wiring, certificates_wiring,
-           subsidies_wiring, publicity_wiring, payouts_wiring)
+           subsidies_wiring, publicity_wiring, payouts_wiring, reports_wiring)
 
 
 def create_app(config: Config | dict[str, Any] | str | None = None) -> Flask:

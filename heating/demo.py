@@ -23,7 +23,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterator
 
@@ -240,7 +240,9 @@ def _build_areas(rng: random.Random, households: int, year: int, at: int
         by_town[village.township.id] = by_town.get(village.township.id, 0) + target
     rows = [(county.id, households)] + list(by_town.items()) + [
         (v.id, n) for v, n in zip(villages, targets)]
-    db.session.add_all(AreaTarget(area_id=a, programme_year=year, target=n) for a, n in rows)
+    db.session.add_all(AreaTarget(area_id=a, programme_year=year, target=n,
+                                  effective_from=date(year, 1, 1), set_at=when)
+                       for a, n in rows)
     db.session.add(AuditEvent(at=when, actor_id=None, actor_name="system", action="areas.loaded",
                               object_type="area", object_id=None, summary=(
                                   f"created {len(areas)}, updated 0, retired 0, "
@@ -436,8 +438,10 @@ class CaseMaker:
                 row["holder_exception_reason"] = why
                 row["holder_exception_by_id"], row["holder_exception_at"] = actor, _ts(at)
         # the ORM's version counter: 1 at creation, +1 for each later change of the row
+        moves = [move for move in history if move[1] != "exception"]
         row.update(state=history[-1][3] or state, version=len(history),
-                   created_at=_ts(created), updated_at=_ts(history[-1][0]))
+                   created_at=_ts(created), updated_at=_ts(history[-1][0]),
+                   state_since=_ts(moves[-1][0]), confirmed_at=None)
         if history[-1][5] == _REREGISTER:  # the same person again, after this withdrawal
             later = bisect.bisect(times, history[-1][0] + DAY, lo=slot + 1)
             while later < len(times) and later in self.reregister:

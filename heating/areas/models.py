@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from heating.core.db import TimestampMixin, UTCDateTime
+from heating.core.db import TimestampMixin, UTCDateTime, now_utc
 from heating.extensions import db
 
 LEVELS = ("county", "township", "village")
@@ -38,11 +38,13 @@ class Area(TimestampMixin, db.Model):
 
 
 class AreaTarget(db.Model):
-    """Households an area must convert in one programme year (the county's target split down)."""
+    """Households an area must convert in one programme year (the county's target split down),
+    with its history: a changed target is a new row in force from ``effective_from`` (a Beijing
+    date), so progress as of a past day divides by the target in force that day."""
 
     __tablename__ = "area_targets"
     __table_args__ = (
-        UniqueConstraint("area_id", "programme_year", name="area_year"),
+        UniqueConstraint("area_id", "programme_year", "effective_from", name="area_year_from"),
         CheckConstraint("target >= 0", name="target_nonnegative"),
     )
 
@@ -50,5 +52,10 @@ class AreaTarget(db.Model):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     programme_year: Mapped[int] = mapped_column(Integer)
     target: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[date] = mapped_column(Date)
+    #: NULL for targets loaded before the history was kept, or by the system
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc)
+    reason: Mapped[str | None] = mapped_column(Text)
 
     area: Mapped[Area] = relationship()

@@ -4,13 +4,15 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from heating.areas.models import LEVELS, Area, AreaTarget
 from heating.audit.services import record
 from heating.core.db import now_utc
+from heating.core.i18n import local_today
 from heating.core.ids import InvalidValue, area_level, canonical_area_code, parent_code
 from heating.extensions import db
 
@@ -89,7 +91,7 @@ def load_areas(text: str, actor: Any = None) -> LoadReport:
             report.updated += int(changed)
         if row["target"] is not None:
             db.session.flush()
-            _set_target(area, row["programme_year"], row["target"])
+            set_target(area, row["programme_year"], row["target"], actor)
             report.targets += 1
     in_file = {r["code"] for r in rows}
     for area in existing.values():
@@ -103,13 +105,56 @@ def load_areas(text: str, actor: Any = None) -> LoadReport:
     return report
 
 
-def _set_target(area: Area, year: int, target: int) -> None:
-    row = db.session.scalar(select(AreaTarget).where(AreaTarget.area_id == area.id,
-                                                     AreaTarget.programme_year == year))
+def set_target(area: Area, year: int, target: int, actor: Any = None,
+               reason: str | None = None) -> AreaTarget | None:
+    """Set the area's target for ``year``, keeping the history: a first target is in force
+    from 1 January of its year (or today, if that is earlier), a changed one from today
+    (Beijing date); an unchanged target writes nothing (None).  Two changes on one day leave
+    that day's last value (the audit log keeps both)."""
+    today = local_today()
+    current = current_target(area.id, year)
+    if current is not None and current.target == target:
+        return None
+    starts = today if current is not None else min(date(year, 1, 1), today)
+    row = current if current is not None and current.effective_from == starts else None
+    before = current.target if current is not None else None
     if row is None:
-        db.session.add(AreaTarget(area_id=area.id, programme_year=year, target=target))
-    else:
-        row.target = target
+        row = AreaTarget(area_id=area.id, programme_year=year, target=target,
+                         effective_from=starts)
+        db.session.add(row)
+    row.target, row.reason = target, (reason or "").strip() or None
+    row.set_by_id, row.set_at = getattr(actor, "id", None), now_utc()
+    db.session.flush()
+    record("areas.target_set", "area", area.id, actor=actor,
+           summary=f"{area.code} {year}: {before} → {target} from {starts.isoformat()}",
+           before={"target": before}, after={"target": target, "programme_year": year,
+                                             "effective_from": starts.isoformat()})
+    return row
+
+
+def current_target(area_id: int, year: int) -> AreaTarget | None:
+    """The area's latest target row for ``year`` (None: never set)."""
+    return db.session.scalar(
+        select(AreaTarget).where(AreaTarget.area_id == area_id,
+                                 AreaTarget.programme_year == year)
+        .order_by(AreaTarget.effective_from.desc()).limit(1))
+
+
+def targets_on(year: int, day: date, area_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Area id → the target in force at the end of ``day`` for ``year`` (areas whose first
+    target starts later are left out).  One query: the latest row per area up to ``day``."""
+    latest = (select(AreaTarget.area_id, func.max(AreaTarget.effective_from).label("since"))
+              .where(AreaTarget.programme_year == year, AreaTarget.effective_from <= day)
+              .group_by(AreaTarget.area_id))
+    if area_ids is not None:
+        latest = latest.where(AreaTarget.area_id.in_(sorted(set(area_ids))))
+    latest_sq = latest.subquery()
+    rows = db.session.execute(
+        select(AreaTarget.area_id, AreaTarget.target)
+        .join(latest_sq, (latest_sq.c.area_id == AreaTarget.area_id)
+              & (latest_sq.c.since == AreaTarget.effective_from))
+        .where(AreaTarget.programme_year == year))
+    return {area_id: target for area_id, target in rows}
 
 
 def by_code(code: str) -> Area | None:

@@ -106,6 +106,11 @@ ACTION_GROUPS: tuple[tuple[str, Any, tuple[tuple[str, Any], ...]], ...] = (
         ("households.export_full", _l("Household ledger exported with full numbers")),
         ("areas.loaded", _l("Areas loaded")),
     )),
+    ("programme", _l("Running the programme"), (
+        ("areas.target_set", _l("Target set")),
+        ("reports.year_dates_set", _l("Programme year dates set")),
+        ("reports.thresholds_set", _l("Overdue thresholds set")),
+    )),
     ("accounts", _l("Accounts"), (
         ("login", _l("Logged in")),
         ("login.failed", _l("Failed login")),

@@ -81,6 +81,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # a corrected bank account after a failed payment: requested, then approved by another
     "account.correction.request": frozenset({"clerk", "finance"}),
     "account.correction.approve": frozenset({"finance", "county"}),
+    # running the programme: the dashboard (each over their own area), the county's settings
+    # (programme year dates, overdue thresholds) and the monthly ranking report (月度通报)
+    "report.view": frozenset({"clerk", "reviewer", "finance", "county", "auditor"}),
+    "report.settings": frozenset({"county"}),
+    "report.monthly": frozenset({"county"}),
+    "report.monthly.view": frozenset({"county", "auditor"}),
     # the rest of the system
     "audit.view": frozenset({"auditor", "county"}),
     "user.manage": frozenset({"admin"}),

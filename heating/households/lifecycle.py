@@ -41,6 +41,40 @@ OPEN_STATES = (
     "passed", "publicized", "objected", "confirmed",
 )
 
+#: A case **counts as done** toward its village's target when its conversion passed
+#: acceptance and its certificate is valid: ``passed`` or any later state, not withdrawn or
+#: cancelled (a revoked certificate sends its case back to ``installed``, so these states
+#: always hold a valid certificate).
+DONE_STATES = ("passed", "publicized", "objected", "confirmed", "rostered", "paid",
+               "payment_failed")
+
+#: The programme's stages, each the states a case is in while at that stage (every active
+#: state in exactly one stage): the dashboard's "counts per stage" and the household list's
+#: ``stage`` filter.  A case whose inspection failed waits at "installed" for its rework.
+STAGES: dict[str, tuple[tuple[str, ...], Any]] = {
+    "registered": (("draft", "submitted", "returned"), _l("Registered")),
+    "approved": (("approved",), _l("Approved")),
+    "installed": (("installed", "failed"), _l("Installed")),
+    "inspected": (("passed",), _l("Inspected")),
+    "on_notice": (("publicized", "objected"), _l("On notice")),
+    "confirmed": (("confirmed",), _l("Confirmed")),
+    "rostered": (("rostered",), _l("Rostered")),
+    "paid": (("paid",), _l("Paid")),
+    "failed": (("payment_failed",), _l("Payment failed")),
+}
+
+#: Overdue work: kind → (the states the case waits in, the household column whose time
+#: starts the clock, the default threshold in days).  The county sets the thresholds.
+OVERDUE: dict[str, tuple[tuple[str, ...], str, int]] = {
+    "submitted": (("submitted",), "state_since", 7),
+    "inspection": (("installed",), "state_since", 14),
+    "notice": (("passed",), "state_since", 14),
+    "unpaid": (("confirmed", "rostered"), "confirmed_at", 30),
+    "objection": (("objected",), "state_since", 15),
+    "repay": (("payment_failed",), "state_since", 30),
+}
+
+
 #: What may be done to a case in which states, beside the moves of ``TRANSITIONS``: services
 #: refuse an activity outside its states (``allows``), templates show its button from the same
 #: table (the ``allowed(activity, case)`` template global).  Who may do it is the named

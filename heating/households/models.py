@@ -95,6 +95,8 @@ class Household(BankAccount, TimestampMixin, db.Model):
         Index("ix_households_bank_hash", "bank_hash"),
         # the partial unique index serves only queries that repeat its WHERE: search needs this
         Index("ix_households_id_hash", "id_hash"),
+        # the overdue lists: cases waiting in a state since before a cut-off
+        Index("ix_households_state_since", "state", "state_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +147,11 @@ class Household(BankAccount, TimestampMixin, db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: when the case entered its current state (its latest case event; set by transition());
+    #: nullable only because the column was added in place (migration 0010)
+    state_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc)
+    #: its latest confirmation after the notice period (the "confirmed but unpaid" clock)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     village: Mapped[Area] = relationship(foreign_keys=[village_id])
     township: Mapped[Area] = relationship(foreign_keys=[township_id])

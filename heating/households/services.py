@@ -196,6 +196,9 @@ def transition(hh: Household, action: str, actor: Any, reason: str | None = None
     t = lifecycle.check(hh, action, held, reason, context)
     source = hh.state
     hh.state = t.target
+    hh.state_since = now_utc()
+    if action == "confirm":
+        hh.confirmed_at = hh.state_since
     if action in ("submit", "resubmit"):
         hh.submitted_at = now_utc()
     if action == "approve":
@@ -237,7 +240,9 @@ def transition_many(cases: Sequence[Any], action: str, actor: Any, reason: str |
             chunk = ids[start:start + 500]
             moved = db.session.execute(
                 update(Household).where(Household.id.in_(chunk), Household.state == source)
-                .values(state=t.target, version=Household.version + 1, updated_at=now)
+                .values(state=t.target, version=Household.version + 1, updated_at=now,
+                        state_since=now,
+                        **({"confirmed_at": now} if action == "confirm" else {}))
                 .execution_options(synchronize_session=False))
             if moved.rowcount != len(chunk):
                 raise VersionConflict()

@@ -1,9 +1,13 @@
 """Loading the area code list, and reloading a newer year."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date, timedelta
 
+from sqlalchemy import func, select
+
+from heating.areas import services as areas
 from heating.areas.models import Area, AreaTarget
+from heating.core.i18n import local_today
 from heating.extensions import db
 
 HEADER = "code,name,level,parent_code,code_year,programme_year,target\n"
@@ -42,9 +46,20 @@ def test_load_then_reload_newer_year(app, tmp_path):
     retired = db.session.scalar(select(Area).where(Area.code == "139901001002"))
     assert renamed.name == "东河新村" and renamed.code_year == 2025 and not renamed.retired
     assert retired is not None and retired.retired  # never deleted
-    target = db.session.scalar(select(AreaTarget.target).where(
-        AreaTarget.area_id == renamed.id, AreaTarget.programme_year == 2026))
-    assert target == 80
+    assert areas.current_target(renamed.id, 2026).target == 80
+    # the history is kept: the first target stays in force until the day it was changed
+    history = list(db.session.scalars(select(AreaTarget).where(
+        AreaTarget.area_id == renamed.id, AreaTarget.programme_year == 2026)
+        .order_by(AreaTarget.effective_from)))
+    assert [t.target for t in history] == [30, 80]
+    assert history[0].effective_from == date(2026, 1, 1)
+    assert history[1].effective_from == local_today()
+    assert areas.targets_on(2026, local_today() - timedelta(days=1))[renamed.id] == 30
+    assert areas.targets_on(2026, local_today())[renamed.id] == 80
+    # reloading the same file changes nothing and writes no new row
+    assert load(app, tmp_path, FILE_2025).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(AreaTarget).where(
+        AreaTarget.area_id == renamed.id)) == 2
     assert db.session.scalar(select(Area).where(Area.code == "139901000000")).code_year == 2025
 
 
