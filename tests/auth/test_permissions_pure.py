@@ -67,6 +67,10 @@ EXPECTED = {
     "usage.view": {"finance", "county", "auditor"},
     "account.correction.request": {"clerk", "finance"},
     "account.correction.approve": {"finance", "county"},
+    "report.view": {"clerk", "reviewer", "finance", "county", "auditor"},
+    "report.settings": {"county"},
+    "report.monthly": {"county"},
+    "report.monthly.view": {"county", "auditor"},
     "audit.view": {"auditor", "county"},
     "user.manage": {"admin"},
 }

@@ -259,7 +259,7 @@ def insert_cases(rows: list[Row], rec: ImportRecord, user: Any, *,
     households = BulkInsert(Household.__table__, HOUSEHOLD_COLUMNS, {
         "programme_year": actor.programme_year, "state": "draft", "version": 1,
         "luhn_confirmed": False, "created_by_id": actor.id, "created_at": now,
-        "updated_at": now})
+        "updated_at": now, "state_since": now})
     events = BulkInsert(CaseEvent.__table__, ("household_id",), {  # from_state, reason: NULL
         "action": "create", "to_state": "draft", "actor_id": actor.id, "at": now})
     audits = BulkInsert(AuditEvent.__table__, ("object_id", "summary", "after"), {
