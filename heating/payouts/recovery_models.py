@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,7 +25,8 @@ from heating.payouts.models import Payment
 from heating.subsidies.models import SubsidyPolicy
 
 RECOVERY_STATES = {
-    "open": _l("Open"),
+    # "recovery" context: an objection's "Open" is 待处理, a recovery's is 待追回
+    "open": lazy_pgettext("recovery", "Open"),
     "partially_recovered": _l("Partially recovered"),
     "waive_requested": _l("Waiver awaiting approval"),
     "recovered": _l("Recovered"),

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from heating.auth import permissions
+from heating.core.i18n import local_today
 from heating.core.money import format_fen
 from heating.core.web import attempt
 from heating.payouts import recoveries
@@ -30,8 +31,11 @@ def _stale() -> PayoutError:
 
 def _page(rec: Recovery, receipt_form: ReceiptForm | None = None) -> Any:
     user = current_user
+    if receipt_form is None:
+        receipt_form = ReceiptForm()
+        receipt_form.received_on.data = local_today()
     return render_template(
-        "payouts/recovery.html", rec=rec, receipt_form=receipt_form or ReceiptForm(),
+        "payouts/recovery.html", rec=rec, receipt_form=receipt_form,
         reason_form=ReasonForm(), may_record=permissions.can(user, "recovery.record", rec),
         may_decide=permissions.may_decide_waiver(user, rec),
         allowed=recoveries.allowed, RECOVERY_STATES=RECOVERY_STATES, fen=format_fen)

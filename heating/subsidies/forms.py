@@ -128,11 +128,9 @@ class PolicyForm(FlaskForm):
         _l("Recovery period (heating seasons)"), validators=[
             Optional(), NumberRange(1, MAX_SEASONS, _l("From 1 to %(max)s seasons, or empty for "
                                                        "no recovery.", max=MAX_SEASONS))],
-        description=_l("追回: a follow-up visit that finds the household back on coal or the "
-                       "device removed within this many heating seasons of the equipment "
-                       "payment opens a recovery of the paid equipment subsidy. Season 1 is "
-                       "the season running on the day it was paid (or the next one). Leave "
-                       "empty for no recovery."))
+        description=_l("追回: a follow-up that finds a rebound or the device removed within "
+                       "this many heating seasons of the equipment payment opens a recovery "
+                       "of it. Empty: no recovery."))
     season_start = _MonthDay(_l("Heating season starts (MM-DD)"), default="11-15")
     season_end = _MonthDay(_l("Heating season ends (MM-DD)"), default="03-15")
     effective_from = DateField(_l("Effective from"), validators=[
