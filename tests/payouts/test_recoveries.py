@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from heating.audit.models import AuditEvent
 from heating.extensions import db
+from heating.inspections import followups
 from heating.payouts import recoveries
 from heating.payouts.recoveries import IllegalMove, next_state
 from heating.payouts.recovery_models import Recovery
@@ -330,3 +331,12 @@ def test_ledger_export_has_recovered_and_outstanding(app, client, post, world, p
     assert (mine["已追回金额(元)"], mine["待追回金额(元)"]) == ("1234.56", "3765.44")
     others = [r for r in rows if r["案件编号"] != str(rec.household_id)]
     assert all(r["已追回金额(元)"] == "" for r in others)
+
+
+def test_the_recovery_shares_the_follow_up_transaction(world, p):
+    case, = paid_cases(world, p, [(world.village_a1, 500_000)], PAID_ON)
+    followups.record_follow_up(case, p.inspector, result="rebound", visited_on=date(2026, 2, 1),
+                               note="复烧")
+    assert len(recoveries_of(case)) == 1  # flushed with the visit …
+    db.session.rollback()
+    assert recoveries_of(case) == []  # … and gone with it
