@@ -38,7 +38,7 @@ def _page(rec: Recovery, receipt_form: ReceiptForm | None = None) -> Any:
         "payouts/recovery.html", rec=rec, receipt_form=receipt_form,
         reason_form=ReasonForm(), may_record=permissions.can(user, "recovery.record", rec),
         may_decide=permissions.may_decide_waiver(user, rec),
-        allowed=recoveries.allowed, RECOVERY_STATES=RECOVERY_STATES, fen=format_fen)
+        may_move=recoveries.allowed, RECOVERY_STATES=RECOVERY_STATES, fen=format_fen)
 
 
 @bp.route("/recoveries")
