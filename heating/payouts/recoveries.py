@@ -18,13 +18,13 @@ commit; every change is audited.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, outerjoin, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from heating.audit.services import record
@@ -320,10 +320,13 @@ _TOTAL_KEYS = ("count", "open_count", "opened_fen", "recovered_fen", "waived_fen
                "outstanding_fen")
 
 
-def recovery_totals(user: Any, programme_year: int | None = None) -> dict[str, Any]:
+def recovery_totals(user: Any, programme_year: int | None = None,
+                    as_of: date | None = None) -> dict[str, Any]:
     """Recovery money in the user's scope (the cases ``household.view`` lets them see: the
     county, a township reviewer's township, a clerk's villages), optionally of one programme
-    year (the case's).  All amounts are integer fen::
+    year (the case's), and optionally as of the end of a (Beijing) day — from what the system
+    had recorded by then: recoveries opened, receipts recorded (``recorded_at``, not the
+    receipt's own date), waivers approved.  All amounts are integer fen::
 
         {"count": 3,               # recoveries opened
          "open_count": 2,          # still being worked (open, partial, waiver asked)
@@ -334,18 +337,33 @@ def recovery_totals(user: Any, programme_year: int | None = None) -> dict[str, A
          "townships": {township_id: {the same six keys}, …}}
 
     ``opened_fen == recovered_fen + waived_fen + outstanding_fen`` always, per township too.
-    One grouped query over the recoveries (a few per thousand cases), no scan of households
-    beyond the join."""
-    outstanding = sql_case((_worked(), Recovery.amount_fen - Recovery.recovered_fen), else_=0)
-    query = (select(Household.township_id, func.count(Recovery.id),
-                    func.sum(sql_case((_worked(), 1), else_=0)),
-                    func.sum(Recovery.amount_fen), func.sum(Recovery.recovered_fen),
-                    func.sum(Recovery.waived_fen), func.sum(outstanding))
-             .join(Household, Household.id == Recovery.household_id)
-             .where(permissions.scope_clause(Household, user, "household.view"))
-             .group_by(Household.township_id))
+    One grouped query over the recoveries (a few per thousand cases)."""
+    where = [permissions.scope_clause(Household, user, "household.view")]
     if programme_year is not None:
-        query = query.where(Household.programme_year == programme_year)
+        where.append(Household.programme_year == programme_year)
+    if as_of is None:
+        recovered: Any = Recovery.recovered_fen
+        waived: Any = Recovery.waived_fen
+        worked: Any = _worked()
+        source: Any = Recovery
+    else:
+        end = datetime.combine(as_of + timedelta(days=1), time(), LOCAL_TZ)
+        receipts = (select(RecoveryReceipt.recovery_id,
+                           func.sum(RecoveryReceipt.amount_fen).label("fen"))
+                    .where(RecoveryReceipt.recorded_at < end)
+                    .group_by(RecoveryReceipt.recovery_id).subquery())
+        recovered = func.coalesce(receipts.c.fen, 0)
+        waived = sql_case((and_(Recovery.state == "waived", Recovery.waiver_decided_at < end),
+                           Recovery.waived_fen), else_=0)
+        worked = or_(Recovery.closed_at.is_(None), Recovery.closed_at >= end)
+        source = outerjoin(Recovery, receipts, receipts.c.recovery_id == Recovery.id)
+        where.append(Recovery.opened_at < end)
+    outstanding = sql_case((worked, Recovery.amount_fen - recovered), else_=0)
+    query = (select(Household.township_id, func.count(Recovery.id),
+                    func.sum(sql_case((worked, 1), else_=0)), func.sum(Recovery.amount_fen),
+                    func.sum(recovered), func.sum(waived), func.sum(outstanding))
+             .select_from(source).join(Household, Household.id == Recovery.household_id)
+             .where(*where).group_by(Household.township_id))
     totals: dict[str, Any] = dict.fromkeys(_TOTAL_KEYS, 0)
     townships: dict[int, dict[str, int]] = {}
     for township_id, *values in db.session.execute(query):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from heating.audit.models import AuditEvent
+from heating.core.i18n import LOCAL_TZ
 from heating.extensions import db
 from heating.inspections import followups
 from heating.payouts import recoveries
+from heating.payouts.demo import clock_at
 from heating.payouts.recoveries import IllegalMove, next_state
 from heating.payouts.recovery_models import Recovery
 from heating.payouts.services import PayoutError
@@ -340,3 +342,34 @@ def test_the_recovery_shares_the_follow_up_transaction(world, p):
     assert len(recoveries_of(case)) == 1  # flushed with the visit …
     db.session.rollback()
     assert recoveries_of(case) == []  # … and gone with it
+
+
+def test_recovery_totals_as_of_a_past_day(world, p):
+    """As of the end of a Beijing day, from what was recorded by then (recorded_at)."""
+    set_recovery(world.county, p.county, 3)
+    a, b = paid_cases(world, p, [(world.village_a1, 100_000), (world.village_a2, 200_000)],
+                      PAID_ON)
+    with clock_at(datetime(2026, 2, 1, 10, tzinfo=LOCAL_TZ)):
+        visit(a, p.inspector, "rebound", date(2026, 2, 1))
+    ra = recoveries_of(a)[0]
+    with clock_at(datetime(2026, 3, 1, 23, 30, tzinfo=LOCAL_TZ)):  # 15:30 UTC the same day
+        recoveries.receive(ra, p.maker, received_on=date(2026, 3, 1), amount=Decimal("400"))
+        db.session.commit()
+    with clock_at(datetime(2026, 4, 1, 10, tzinfo=LOCAL_TZ)):
+        visit(b, p.inspector, "rebound", date(2026, 4, 1))
+        rb = recoveries_of(b)[0]
+        recoveries.request_waiver(rb, p.maker, "困难户")
+        recoveries.decide_waiver(rb, p.checker, approve=True)
+        recoveries.receive(ra, p.maker, received_on=date(2026, 4, 1), amount=Decimal("600"))
+        db.session.commit()
+
+    def figures(day=None):
+        t = recoveries.recovery_totals(p.county, as_of=day)
+        return (t["count"], t["open_count"], t["opened_fen"], t["recovered_fen"],
+                t["waived_fen"], t["outstanding_fen"])
+
+    assert figures(date(2026, 1, 31)) == (0, 0, 0, 0, 0, 0)
+    assert figures(date(2026, 2, 28)) == (1, 1, 100_000, 0, 0, 100_000)
+    assert figures(date(2026, 3, 1)) == (1, 1, 100_000, 40_000, 0, 60_000)
+    assert figures(date(2026, 3, 31)) == (1, 1, 100_000, 40_000, 0, 60_000)
+    assert figures(date(2026, 4, 1)) == figures() == (2, 0, 300_000, 100_000, 200_000, 0)
