@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case as sql_case
 from sqlalchemy import and_, func, or_, outerjoin, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
 from heating.audit.services import record
@@ -141,8 +141,11 @@ def open_on_finding(visit: FollowUp, *, case: Household, actor: Any, **_: Any
     nothing (see the module's docstring for when)."""
     if visit.result not in STOPS_RUNNING_SUBSIDY:
         return None
-    # one opening at a time per case (PostgreSQL; SQLite writers are serialised already)
-    db.session.execute(select(Household.id).where(Household.id == case.id).with_for_update())
+    # one opening at a time per case (PostgreSQL; SQLite writers are serialised already).
+    # FOR NO KEY UPDATE: the visit's own insert holds a KEY SHARE lock on the case's row, which
+    # FOR UPDATE would wait for (two findings at once would deadlock)
+    db.session.execute(select(Household.id).where(Household.id == case.id)
+                       .with_for_update(key_share=True))
     payment = paid_equipment(case.id)
     if payment is None:
         return None
