@@ -34,9 +34,10 @@ from heating.inspections import followups
 from heating.inspections import services as inspections
 from heating.inspections.demo import placeholder_photo
 from heating.inspections.models import Inspection, Installation, Upload
-from heating.payouts import bankfiles, batches, corrections, reconcile
+from heating.payouts import bankfiles, batches, corrections, reconcile, recoveries
 from heating.payouts import usage as usage_services
 from heating.payouts.models import BATCH_STATES, Payment, PayoutBatch, UsageImport
+from heating.payouts.recovery_models import Recovery
 from heating.publicity.models import Notice
 from heating.subsidies import services as subsidies
 from heating.subsidies.models import SubsidyPolicy
@@ -140,6 +141,9 @@ def _extras(users: dict[str, Any], county: Area) -> dict[str, Any]:
     made["usage_preview"] = usage_services.upload(
         data, "smoke-usage.csv", utility="power", season=usage_services.default_season(),
         county_id=county.id, user=finance)
+    # recoveries (追回): the demo's open and partly recovered ones stay, its waiver is approved
+    waiting = _first(Recovery, Recovery.state == "waive_requested")
+    recoveries.decide_waiver(waiting, finance, approve=True, note="同意核销")
     # a policy no amount was computed from yet (its edit form opens)
     made["unused_policy"] = subsidies.create_policy(policy_data(
         county.id, programme_year=today.year + 1, equipment_method="area_rate",
@@ -191,4 +195,5 @@ def _ids(users: dict[str, Any], made: dict[str, Any]) -> dict[str, Any]:
                                                        .order_by(SubsidyPolicy.id))]
     ids["unused_policy"] = made["unused_policy"].id
     ids["user"] = users["clerk"].id
+    ids["recovery"] = list(db.session.scalars(select(Recovery.id).order_by(Recovery.id)))
     return ids

@@ -37,6 +37,7 @@ from heating.payouts.models import (
     UsageImport,
     UsageRecord,
 )
+from heating.payouts.recovery_models import Recovery
 from heating.publicity.models import Notice, NoticeEntry, Objection
 from heating.subsidies.models import SubsidyPolicy
 from tests.conftest import make_app
@@ -229,6 +230,19 @@ def test_the_money_side_has_every_state_a_newcomer_should_see(money):
     assert db.session.scalar(select(func.count(UsageRecord.id))) > 0
     running = db.session.scalar(select(PayoutBatch).where(PayoutBatch.kind == "running"))
     assert running.state == "approved" and running.season == money_demo.plan_for(today).season
+
+
+def test_the_demo_has_open_partial_and_waiting_recoveries_made_by_findings(money):
+    assert all(p.recovery_seasons == 3 for p in db.session.scalars(select(SubsidyPolicy)))
+    recs = db.session.scalars(select(Recovery).order_by(Recovery.id)).all()
+    assert [r.state for r in recs] == ["open", "partially_recovered", "waive_requested"]
+    for rec in recs:
+        assert rec.follow_up.result in ("rebound", "device_removed")
+        assert rec.amount_fen == rec.payment.amount_fen and rec.payment.status == "paid"
+    partial = recs[1]
+    assert 0 < partial.recovered_fen < partial.amount_fen
+    assert sum(r.amount_fen for r in partial.receipts) == partial.recovered_fen
+    assert "recoveries open 1, partially_recovered 1, waive_requested 1" in money[-1]
 
 
 def test_the_repay_batch_pays_exactly_the_failed_payments_to_the_corrected_accounts(money):

@@ -157,6 +157,9 @@ ROUTES: dict[str, list[Visit] | Callable[[dict], list[Visit]]] = {
                          PAYOUT)],
     "payouts.request_correction": [V(C("payment_failed"), {"clerk", "finance"})],
     "payouts.corrections_queue": [V(None, PAYOUT)],
+    "payouts.recoveries_index": [V(None, PAYOUT), V(lambda i: {"state": "open"}, PAYOUT)],
+    "payouts.recovery": lambda ids: [V(lambda i, r=r: {"recovery_id": r}, PAYOUT)
+                                     for r in ids["recovery"]],
     "payouts.new": [V(None, {"finance"}),
                     V(lambda i: {"kind": "running", "season": "2025-2026"}, {"finance"}),
                     V(lambda i: {"township_id": i["township"], "repay": "y"}, {"finance"})],

@@ -93,6 +93,11 @@ ACTION_GROUPS: tuple[tuple[str, Any, tuple[tuple[str, Any], ...]], ...] = (
         ("payout.correction_requested", _l("Account correction requested")),
         ("payout.correction_approved", _l("Account correction approved")),
         ("payout.correction_rejected", _l("Account correction rejected")),
+        ("recovery.opened", _l("Recovery opened")),
+        ("recovery.received", _l("Recovery receipt recorded")),
+        ("recovery.waiver_requested", _l("Recovery waiver requested")),
+        ("recovery.waived", _l("Recovery waived")),
+        ("recovery.waiver_rejected", _l("Recovery waiver rejected")),
         ("usage.previewed", _l("Usage file checked")),
         ("usage.rejected", _l("Usage file refused")),
         ("usage.imported", _l("Usage file imported")),
@@ -162,6 +167,7 @@ OBJECT_TYPES: dict[str, Any] = {
     "import": _l("Household file"),
     "usage_file": _l("Usage file"),
     "usage_import": _l("Usage import"),
+    "recovery": _l("Recovery (追回)"),
 }
 
 #: before/after keys as the screens call them (a key missing here is shown as it is)
@@ -226,6 +232,13 @@ FIELDS: dict[str, Any] = {
     "seasons": _l("Seasons with a running subsidy"),
     "season_rates_e4": _l("Unit rate per season (yuan)"),
     "effective_from": _l("Effective from"), "effective_to": _l("Effective until"),
+    "recovery_seasons": _l("Recovery period (heating seasons)"),
+    # recoveries (追回)
+    "payment": _l("Payment"), "amount_fen": _l("Amount"), "recovered_fen": _l("Recovered"),
+    "outstanding_fen": _l("Outstanding"), "waived_fen": _l("Waived"),
+    "received_on": _l("Received on"), "paid_on": _l("Paid on"),
+    "window_ends": _l("Recovery period ends"), "waiver_reason": _l("Reason for the waiver"),
+    "requested_by": _l("Requested by"), "policy": _l("Subsidy policy"),
     "superseded_at": _l("Replaced on"), "id": _l("Number in the system"),
     # fingerprints last: long, and only there to compare two rows
     "sha256": _l("File fingerprint (SHA-256)"), "csv_sha256": _l("CSV fingerprint"),

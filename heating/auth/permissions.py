@@ -87,6 +87,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "report.settings": frozenset({"county"}),
     "report.monthly": frozenset({"county"}),
     "report.monthly.view": frozenset({"county", "auditor"}),
+    # 追回: recoveries of a paid equipment subsidy after a follow-up finding (payouts.recoveries)
+    "recovery.view": frozenset({"finance", "county", "auditor"}),
+    "recovery.record": frozenset({"finance"}),  # receipts, and asking for a waiver
+    "recovery.waive": frozenset({"finance", "county"}),  # never the requester: may_decide_waiver
     # the rest of the system
     "audit.view": frozenset({"auditor", "county"}),
     "user.manage": frozenset({"admin"}),
@@ -280,3 +284,11 @@ def may_revoke_certificate(user: Any, revoked: bool, case: Any,
     a certificate is revoked by the ``revoke`` move, or by ``uphold`` on an objected case."""
     return (not revoked and can(user, "certificate.revoke", case)
             and bool(set(moves) & {"revoke", "uphold"}))
+
+
+def may_decide_waiver(user: Any, recovery: Any) -> bool:
+    """``recovery``: state, waiver_requested_by_id and area ids.  A waiver awaiting approval,
+    decided by finance or county staff other than the finance user who asked for it."""
+    return (recovery.state == "waive_requested"
+            and not_maker(user, recovery.waiver_requested_by_id)
+            and can(user, "recovery.waive", recovery))

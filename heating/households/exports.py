@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 from heating.areas.models import Area
 from heating.audit.services import record
 from heating.auth import permissions
+from heating.core import registry
 from heating.core import spreadsheet_write as sw
 from heating.core.i18n import LOCAL_TZ
 from heating.core.masking import mask_bank, mask_id, mask_phone
@@ -72,6 +73,37 @@ COLUMNS = (
     sw.Column("登记时间", sw.DATETIME, 17),
 )
 HEADERS = tuple(c.header for c in COLUMNS)
+_BASE_WIDTH = 25  #: the values ``statement`` selects for ``COLUMNS``
+
+
+@dataclass(frozen=True)
+class LedgerColumn:
+    """A column a domain built on households appends to the ledger (households imports none
+    of them): the recovered and outstanding amounts of payouts' recoveries, …"""
+
+    column: sw.Column
+    #: ``expression(Household.id)``: a scalar SQL expression per case (a correlated subquery)
+    expression: Callable[[Any], Any]
+    #: the cell written for the selected value
+    cell: Callable[[Any], Any] = lambda value: value
+
+
+#: ``provider() -> list[LedgerColumn]``, registered at ``init_app``
+_LEDGER_COLUMNS = "heating.ledger_columns"
+
+
+def register_ledger_columns(app: Any, provider: Callable[[], list[LedgerColumn]]) -> None:
+    registry.register(app, _LEDGER_COLUMNS, provider)
+
+
+def ledger_extras() -> list[LedgerColumn]:
+    """The registered columns of the current app, in registration order."""
+    return [c for provider in registry.registered(_LEDGER_COLUMNS) for c in provider()]
+
+
+def ledger_headers() -> tuple[str, ...]:
+    """Every header of the current app's ledger: ``HEADERS``, then the registered ones."""
+    return HEADERS + tuple(x.column.header for x in ledger_extras())
 
 # how a number is written for one case
 FULL, MASKED, HIDDEN = "full", "masked", "hidden"
@@ -134,8 +166,10 @@ _village = aliased(Area, name="village")
 _township = aliased(Area, name="township")
 
 
-def statement(user: Any, f: queries.Filters) -> Select[Any]:
-    """The ledger's SELECT: the list's conditions (scope and filters), oldest case first.
+def statement(user: Any, f: queries.Filters,
+              extras: tuple[LedgerColumn, ...] = ()) -> Select[Any]:
+    """The ledger's SELECT: the list's conditions (scope and filters), oldest case first;
+    the registered ``extras`` after the ``COLUMNS`` values.
     Areas and timestamps are read raw (``type_coerce``): converting 20,000 of them through
     the column types costs more than the rest of the row."""
     return (select(
@@ -147,7 +181,8 @@ def statement(user: Any, f: queries.Filters) -> Select[Any]:
         Household.programme_year, Household.state, Household.device_kind,
         type_coerce(Household.created_at, String), Household.village_id,
         Household.township_id, Household.county_id,
-        _village.name, _village.code, _township.name)
+        _village.name, _village.code, _township.name,
+        *[x.expression(Household.id) for x in extras])
         .join(_village, _village.id == Household.village_id)
         .join(_township, _township.id == Household.township_id)
         .where(*queries.conditions(user, f))
@@ -214,7 +249,8 @@ def _labels() -> dict[str, dict[str, str]]:
 
 
 def ledger_rows(connection: Connection, query: Select[Any], visibility: Visibility,
-                labels: dict[str, dict[str, str]]) -> Iterator[tuple[Any, ...]]:
+                labels: dict[str, dict[str, str]], extras: tuple[LedgerColumn, ...] = ()
+                ) -> Iterator[tuple[Any, ...]]:
     """The rows in ``COLUMNS`` order, fetched 1,000 at a time (a server-side cursor on
     PostgreSQL), so memory does not grow with the number of cases."""
     states, types = labels["state"], labels["type"]
@@ -223,10 +259,13 @@ def ledger_rows(connection: Connection, query: Select[Any], visibility: Visibili
     bank_from_column = Household.bank_account_from_column
     local_minutes = LocalMinutes()
     result = connection.execute(query.execution_options(stream_results=True, yield_per=1000))
+    cells = [x.cell for x in extras]
     for batch in result.partitions():
-        for (case_id, name, id_raw, phone, group, house, residents, area, previous, stoves,
+        for row in batch:
+            (case_id, name, id_raw, phone, group, house, residents, area, previous, stoves,
              conversion, bank_name, bank, holder, low_income, year, state, device, created,
-             village_id, township_id, county_id, village, village_code, township) in batch:
+             village_id, township_id, county_id, village, village_code,
+             township) = row[:_BASE_WIDTH]
             found = known.get(village_id)
             if found is None:
                 found = known[village_id] = modes(village_id, township_id, county_id)
@@ -242,12 +281,15 @@ def ledger_rows(connection: Connection, query: Select[Any], visibility: Visibili
                 bank = bank_from_column(bank)
                 if bank_mode is MASKED:
                     bank = mask_bank(bank)
-            yield (
+            line = (
                 name, id_number, phone, township, village, f"{group or ''}{house or ''}",
                 residents, _two_places(area), heating.get(previous, previous), stoves,
                 types.get(conversion, conversion), bank_name, bank, holder,
                 "是" if low_income else "否", case_id, year, states.get(state, state),
                 devices.get(device, device), village_code, local_minutes(created))
+            if cells:
+                line += tuple(cell(v) for cell, v in zip(cells, row[_BASE_WIDTH:]))
+            yield line
 
 
 @dataclass
@@ -263,6 +305,11 @@ class LedgerExport:
     stamp: datetime
     engine: Engine
     tmp_dir: str | None = None
+    extras: tuple[LedgerColumn, ...] = ()
+
+    @property
+    def columns(self) -> tuple[sw.Column, ...]:
+        return COLUMNS + tuple(x.column for x in self.extras)
 
     @property
     def mimetype(self) -> str:
@@ -280,11 +327,12 @@ class LedgerExport:
         """The file, chunk by chunk, read on a connection of its own (returned to the pool
         when the iterator ends or is closed, e.g. by a client that went away)."""
         with self.engine.connect() as connection:
-            rows = ledger_rows(connection, self.query, self.visibility, self.labels)
+            rows = ledger_rows(connection, self.query, self.visibility, self.labels,
+                               self.extras)
             if self.fmt == "csv":
-                yield from sw.csv_stream(COLUMNS, rows)
+                yield from sw.csv_stream(self.columns, rows)
             else:
-                yield from sw.xlsx_stream(COLUMNS, rows, sheet_name=SHEET_NAME,
+                yield from sw.xlsx_stream(self.columns, rows, sheet_name=SHEET_NAME,
                                           tmp_dir=self.tmp_dir)
 
 
@@ -323,6 +371,7 @@ def prepare(user: Any, f: queries.Filters, fmt: str, *, reason: str | None = Non
     else:
         record("households.export", "households", None, actor=user,
                summary=f"{rows} rows, {fmt}", after=after)
-    return LedgerExport(fmt, full, rows, statement(user, f), Visibility.of(user, full),
+    extras = tuple(ledger_extras())
+    return LedgerExport(fmt, full, rows, statement(user, f, extras), Visibility.of(user, full),
                         _labels(), datetime.now(LOCAL_TZ).replace(tzinfo=None), db.engine,
-                        tmp_dir)
+                        tmp_dir, extras)

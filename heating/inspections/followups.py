@@ -19,6 +19,7 @@ import random
 from datetime import date
 from typing import Any, Iterable
 
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
@@ -43,6 +44,11 @@ NOTE_MAX = 2000
 #: above this many ids the bulk lookup reads every stopping row and filters in Python: long
 #: IN lists are what PostgreSQL plans worst once psycopg prepares the statement
 _IN_LIMIT = 1000
+
+#: ``follow_up_recorded.send(visit, case=…, actor=…)`` after a visit is recorded and audited,
+#: in its transaction: payouts opens a recovery (追回) of the equipment subsidy on a finding
+#: its policy recovers (inspections is below payouts and does not import it)
+follow_up_recorded = Namespace().signal("follow-up-recorded")
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -143,6 +149,7 @@ def record_follow_up(case: Household, actor: Any, *, result: str, visited_on: da
            after={"follow_up": visit.id, "result": result, "visited_on": visited_on,
                   "note": note, "running_subsidy_stopped": now_stopped,
                   "was_stopped": was_stopped})
+    follow_up_recorded.send(visit, case=case, actor=actor)
     return visit
 
 

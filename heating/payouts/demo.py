@@ -15,7 +15,9 @@ Then, at the real time, the inspections demo runs (``heating.inspections.demo``)
 present follows: the last townships' confirmed cases wait in batches that are dropped (the
 cases wait again), draft, approved and exported; the season's usage files are imported with an
 approved running-subsidy batch; today's passed cases go on notices that are still running (one
-with an open objection), except one township's, left for its reviewer to publish.
+with an open objection), except one township's, left for its reviewer to publish; and three
+回头看 findings on paid cases open recoveries (追回): one open, one partly paid back, one
+waiting for a waiver's approval.
 
 Rows written under the shifted clock carry their story's dates, so their ids do not follow
 time across all cases (each case's own history does).
@@ -44,12 +46,13 @@ from heating.core.ids import luhn_ok
 from heating.core.money import format_fen
 from heating.extensions import db
 from heating.households.models import Household
-from heating.inspections import assignments
+from heating.inspections import assignments, followups
 from heating.inspections import demo as inspections_demo
 from heating.inspections import services as inspections
 from heating.inspections.models import CHECKLIST, Installation
-from heating.payouts import bankfiles, batches, corrections, reconcile, usage
+from heating.payouts import bankfiles, batches, corrections, reconcile, recoveries, usage
 from heating.payouts.models import Payment, PayoutBatch, UsageRecord
+from heating.payouts.recovery_models import Recovery
 from heating.payouts.services import PayoutError, create_batch
 from heating.publicity import objections
 from heating.publicity import services as publicity
@@ -69,10 +72,12 @@ PASS_LEAD = 3
 POLICY_TERMS = {
     "electric": {"label": "煤改电", "equipment_rate_pct": Decimal("85"),
                  "equipment_cap": Decimal("7400"), "running_cap_units": 10000,
-                 "season_rates": {1: Decimal("0.20"), 2: Decimal("0.20"), 3: Decimal("0.15")}},
+                 "season_rates": {1: Decimal("0.20"), 2: Decimal("0.20"), 3: Decimal("0.15")},
+                 "recovery_seasons": 3},
     "gas": {"label": "煤改气", "equipment_rate_pct": Decimal("70"),
             "equipment_cap": Decimal("2700"), "running_cap_units": 1200,
-            "season_rates": {1: Decimal("1.00"), 2: Decimal("1.00"), 3: Decimal("0.80")}},
+            "season_rates": {1: Decimal("1.00"), 2: Decimal("1.00"), 3: Decimal("0.80")},
+            "recovery_seasons": 3},
 }
 #: what becomes of the batches of the townships whose cases wait until today, in code order
 WAITING = ("dropped", "draft", "approved", "exported")
@@ -204,6 +209,7 @@ def _past(rng: random.Random, cast: Cast, plan: Plan) -> None:
 def _present(rng: random.Random, cast: Cast, plan: Plan) -> None:
     _waiting_batches(cast)
     _running(rng, cast, plan)
+    _recoveries(rng, cast)
     passed = list(db.session.scalars(select(Household).where(Household.state == "passed")
                                      .order_by(Household.id)))
     last = max((hh.township.code for hh in passed), default=None)
@@ -236,6 +242,7 @@ def _policies(cast: Cast) -> None:
                 "running_cap_units": terms["running_cap_units"],
                 "season_start": DEFAULT_START, "season_end": DEFAULT_END,
                 "seasons": len(terms["season_rates"]), "season_rates": terms["season_rates"],
+                "recovery_seasons": terms["recovery_seasons"],
                 "effective_from": since, "effective_to": None,
                 "note": "演示数据：参照河北省标准"}, cast.county_user)
 
@@ -474,6 +481,33 @@ def _running(rng: random.Random, cast: Cast, plan: Plan) -> None:
         batches.approve(batch, cast.checker)
 
 
+def _recoveries(rng: random.Random, cast: Cast) -> None:
+    """回头看 findings on three paid cases, recorded today by their township's inspector (the
+    county office where there is none): each opens a recovery of the equipment subsidy (the
+    demo policies recover within 3 seasons).  The first stays open, the second is partly
+    paid back, the third waits for the second finance user to approve a waiver."""
+    paid = list(db.session.scalars(select(Household).where(Household.state == "paid")
+                                   .order_by(Household.id)))
+    findings = (("rebound", "入户核查发现旧燃煤炉具已重新安装并使用"),
+                ("device_removed", "空气源热泵已拆除，户主称已出售"),
+                ("rebound", "户主已故，房屋无人居住前曾复烧"))
+    opened = []
+    for case, (result, note) in zip(rng.sample(paid, min(len(paid), len(findings))), findings):
+        visitor = cast.staff.get(("inspector", case.township_id), cast.county_user)
+        visit = followups.record_follow_up(case, visitor, result=result,
+                                           visited_on=local_today(), note=note)
+        found = db.session.scalar(select(Recovery).where(Recovery.follow_up_id == visit.id))
+        if found is not None:
+            opened.append(found)
+    if len(opened) > 1:
+        part = opened[1]
+        recoveries.receive(part, cast.finance, received_on=local_today(),
+                           amount=Decimal(part.amount_fen // 3).scaleb(-2),
+                           reference="SJ-2026-0001", note="户主首次退回")
+    if len(opened) > 2:
+        recoveries.request_waiver(opened[2], cast.finance, "户主已故，无遗产可供追回，申请核销")
+
+
 # --- what was made --------------------------------------------------------------------------
 def summary() -> str:
     """One line of counts for the demo-data output."""
@@ -488,4 +522,5 @@ def summary() -> str:
             f"notices {counts(Notice.state)}; objections {counts(Objection.outcome)}; "
             f"batches {counts(PayoutBatch.state)}; payments {counts(Payment.status)} "
             f"({format_fen(total)} yuan paid); usage records "
-            f"{db.session.scalar(select(func.count(UsageRecord.id)))}")
+            f"{db.session.scalar(select(func.count(UsageRecord.id)))}; recoveries "
+            f"{counts(Recovery.state)}")

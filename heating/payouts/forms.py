@@ -7,11 +7,19 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from heating.core.ids import InvalidValue, canonical_bank_account, luhn_ok
-from heating.core.numbers import id_choice
+from heating.core.money import from_fen, to_fen
+from heating.core.numbers import DateBounds, id_choice
 from heating.payouts.models import SUBSIDY_KINDS
 
 
@@ -92,3 +100,34 @@ class DecisionForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
+
+
+class YuanField(StringField):
+    """An amount in yuan as people type it (full-width digits, thousands commas, ¥ or 元),
+    read exactly (``core.money.to_fen``) into a Decimal with two places; empty gives None."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        if not (self.raw or "").strip():
+            return
+        try:
+            self.data = from_fen(to_fen(self.raw))
+        except (TypeError, ValueError):
+            raise ValueError(_l("Enter an amount in yuan with at most two decimals, e.g. "
+                                "1,000.00.")) from None
+
+    def _value(self) -> str:
+        if self.data is None:
+            return getattr(self, "raw", None) or ""
+        return format(self.data, "f")
+
+
+class ReceiptForm(FlaskForm):
+    received_on = DateField(_l("Received on"), validators=[
+        InputRequired(_l("Enter the date the money came in.")), DateBounds()])
+    amount = YuanField(_l("Amount recovered (yuan)"), validators=[
+        InputRequired(_l("Enter the amount recovered in yuan, e.g. 1,000.00."))],
+        description=_l("Part of the amount is fine: record each payment back as it comes in."))
+    reference = StringField(_l("Receipt number"), validators=[Optional(), Length(max=60)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])

@@ -124,6 +124,13 @@ class PolicyForm(FlaskForm):
         _l("Usage cap per season (kWh or m³)"), validators=[
             Optional(), NumberRange(1, 1_000_000, _l("A whole number above 0, or empty."))],
         description=_l("Usage above the cap is not subsidised; leave empty for no cap."))
+    recovery_seasons = IntegerField(
+        _l("Recovery period (heating seasons)"), validators=[
+            Optional(), NumberRange(1, MAX_SEASONS, _l("From 1 to %(max)s seasons, or empty for "
+                                                       "no recovery.", max=MAX_SEASONS))],
+        description=_l("追回: a follow-up that finds a rebound or the device removed within "
+                       "this many heating seasons of the equipment payment opens a recovery "
+                       "of it. Empty: no recovery."))
     season_start = _MonthDay(_l("Heating season starts (MM-DD)"), default="11-15")
     season_end = _MonthDay(_l("Heating season ends (MM-DD)"), default="03-15")
     effective_from = DateField(_l("Effective from"), validators=[
@@ -160,8 +167,8 @@ class PolicyForm(FlaskForm):
     def data_for_service(self) -> dict[str, Any]:
         names = ("programme_year", "conversion_type", "device_kind", "county_id", "name",
                  "reference", "equipment_method", "equipment_rate_pct", "area_rate",
-                 "equipment_cap", "seasons", "running_cap_units", "season_start", "season_end",
-                 "effective_from", "effective_to", "note")
+                 "equipment_cap", "seasons", "recovery_seasons", "running_cap_units",
+                 "season_start", "season_end", "effective_from", "effective_to", "note")
         data = {n: self[n].data for n in names if n in self}
         data["season_rates"] = {i + 1: e.data for i, e in enumerate(self.season_rates.entries)
                                 if e.data is not None}

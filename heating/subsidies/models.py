@@ -58,6 +58,8 @@ class SubsidyPolicy(TimestampMixin, db.Model):
                         name="equipment_rate_range"),
         CheckConstraint("equipment_cap_fen >= 0", name="equipment_cap"),
         CheckConstraint("seasons BETWEEN 0 AND 10", name="seasons"),
+        CheckConstraint("recovery_seasons IS NULL OR recovery_seasons BETWEEN 1 AND 10",
+                        name="recovery_seasons"),
         CheckConstraint("effective_to IS NULL OR effective_to >= effective_from",
                         name="effective_range"),
         Index("ix_subsidy_policies_lookup", "programme_year", "conversion_type", "device_kind"),
@@ -91,6 +93,10 @@ class SubsidyPolicy(TimestampMixin, db.Model):
     season_end: Mapped[str] = mapped_column(String(5), default="03-15")
     #: number of seasons the running subsidy is paid (0 = none)
     seasons: Mapped[int] = mapped_column(Integer, default=0)
+    #: 追回: a follow-up finding a rebound or the device removed within this many heating
+    #: seasons of the equipment payment (``seasons.recovery_window``) opens a recovery of the
+    #: paid equipment subsidy; NULL = the policy recovers nothing
+    recovery_seasons: Mapped[int | None] = mapped_column(Integer)
 
     #: the policy applies to cases approved on these (Beijing) dates
     effective_from: Mapped[date] = mapped_column(Date)

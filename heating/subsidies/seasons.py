@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_START",
     "first_season_after",
     "parse_season",
+    "recovery_window",
     "season_dates",
     "season_key",
     "season_number",
@@ -108,3 +109,26 @@ def season_number(first_key: str, key: str) -> int:
     """Position of season `key` counted from the case's season 1 (`first_key`): 1, 2, …;
     0 or less means the season is before the case's first one."""
     return parse_season(key) - parse_season(first_key) + 1
+
+
+def recovery_window(paid_on: date, seasons: int, start_mmdd: str = DEFAULT_START,
+                    end_mmdd: str = DEFAULT_END) -> tuple[str, date]:
+    """The equipment-subsidy recovery window of a payment: (key of its season 1, last day).
+
+    "Within N seasons of payment" (a policy's ``recovery_seasons``): season 1 is the first
+    heating season whose last day is on or after the payment's ``paid_on`` date — the season
+    running on the day the money arrived, or the next one when it arrived between seasons —
+    and the window ends on the last day (inclusive) of season N.  A follow-up visit dated from
+    ``paid_on`` to that day, both inclusive, opens a recovery.  Example, seasons 11-15 to
+    03-15 and N = 3: paid 2025-12-20 → season 1 is 2025-2026, the window ends 2028-03-15;
+    paid 2026-03-16 → season 1 is 2026-2027, the window ends 2029-03-15.
+    """
+    if isinstance(paid_on, datetime) or not isinstance(paid_on, date):
+        raise TypeError(f"paid_on must be a date, not {type(paid_on).__name__}")
+    if isinstance(seasons, bool) or not isinstance(seasons, int) or seasons < 1:
+        raise ValueError(f"seasons must be a whole number from 1, got {seasons!r}")
+    for year in (paid_on.year - 1, paid_on.year, paid_on.year + 1):
+        if season_dates(season_key(year), start_mmdd, end_mmdd)[1] >= paid_on:
+            break
+    last = season_dates(season_key(year + seasons - 1), start_mmdd, end_mmdd)[1]
+    return season_key(year), last

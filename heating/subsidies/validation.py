@@ -144,4 +144,17 @@ def validated(data: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int]]:
     columns.update(_equipment_columns(data))
     running, rates = _running_columns(data)
     columns.update(running)
+    columns["recovery_seasons"] = _recovery_seasons(data)
     return columns, rates
+
+
+def _recovery_seasons(data: dict[str, Any]) -> int | None:
+    """None (no recovery) or 1 … MAX_SEASONS."""
+    value = data.get("recovery_seasons")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEASONS:
+        raise SubsidyError(_l("Recovery period: a whole number of heating seasons from 1 to "
+                              "%(n)s, or empty for no recovery.", n=MAX_SEASONS),
+                           "recovery_seasons")
+    return value

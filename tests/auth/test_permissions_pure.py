@@ -71,6 +71,9 @@ EXPECTED = {
     "report.settings": {"county"},
     "report.monthly": {"county"},
     "report.monthly.view": {"county", "auditor"},
+    "recovery.view": {"finance", "county", "auditor"},
+    "recovery.record": {"finance"},
+    "recovery.waive": {"finance", "county"},
     "audit.view": {"auditor", "county"},
     "user.manage": {"admin"},
 }
@@ -263,3 +266,15 @@ def test_the_clerk_edits_until_the_township_has_the_case_then_the_reviewer_corre
 def test_an_unknown_activity_is_an_error_not_a_refusal():
     with pytest.raises(KeyError):
         lc.allows("fly", "draft")
+
+
+def test_four_eyes_the_requester_cannot_decide_the_waiver():
+    def rec(state="waive_requested", asked_by=1):
+        return NS(state=state, waiver_requested_by_id=asked_by, village_id=HERE.village_id,
+                  township_id=HERE.township_id, county_id=HERE.county_id)
+    assert not p.may_decide_waiver(user(("finance", 1), uid=1), rec())
+    assert p.may_decide_waiver(user(("finance", 1), uid=2), rec())
+    assert p.may_decide_waiver(user(("county", 1), uid=3), rec())
+    assert not p.may_decide_waiver(user(("auditor", 1), uid=4), rec())
+    assert not p.may_decide_waiver(user(("finance", 2), uid=2), rec())  # another county
+    assert not p.may_decide_waiver(user(("finance", 1), uid=2), rec(state="open"))

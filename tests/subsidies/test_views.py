@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from heating.extensions import db
 from heating.subsidies.models import SubsidyPolicy
+from heating.subsidies.validation import SubsidyError
 from tests.factories import AreaFactory
 from tests.fixtures import log_in, make_case, make_user
 from tests.subsidies.support import D, add_installation, freeze_on_notice, make_policy
@@ -199,3 +200,29 @@ def test_no_panel_on_a_withdrawn_case(client, world, county_user):
     case = make_case(world.village_a1, clerk, state="withdrawn")
     log_in(client, clerk)
     assert "Equipment subsidy" not in text(client.get(f"/households/{case.id}"))
+
+
+def test_the_recovery_period_is_entered_checked_and_shown(client, post, world, county_user):
+    log_in(client, county_user)
+    for bad in ("0", "11", "abc", "2.5"):
+        response = post("/subsidies/policies/new", form(world.county.id, recovery_seasons=bad))
+        assert response.status_code == 200 and count() == 0, bad
+    response = post("/subsidies/policies/new", form(world.county.id, recovery_seasons="3"))
+    assert response.status_code == 302
+    policy = db.session.scalars(select(SubsidyPolicy)).one()
+    assert policy.recovery_seasons == 3
+    page = text(client.get(response.headers["Location"]))
+    assert ("Equipment subsidy recovered on a rebound or removed device found within 3 "
+            "heating seasons of payment") in page
+    response = post(f"/subsidies/policies/{policy.id}/edit",
+                    form(world.county.id, recovery_seasons=""))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(SubsidyPolicy, policy.id).recovery_seasons is None
+    assert "No recovery" in text(client.get(f"/subsidies/policies/{policy.id}"))
+
+
+def test_the_recovery_period_is_checked_by_the_service_too(world, county_user):
+    with pytest.raises(SubsidyError) as err:
+        make_policy(world.county.id, county_user, recovery_seasons=0)
+    assert err.value.field == "recovery_seasons"
