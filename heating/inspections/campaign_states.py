@@ -33,7 +33,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 ACTIONS: dict[str, Any] = {
-    "approve": _l("Approve"),
+    "approve": _l("Approve the campaign"),
     "draw": _l("Draw the sample"),
     "close": _l("Close the campaign"),
 }

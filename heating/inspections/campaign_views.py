@@ -46,7 +46,7 @@ def campaign_new() -> Any:
     county = counties[0]
     form = CampaignForm()
     if not form.is_submitted():
-        form.programme_year.data = local_today().year
+        form.programme_year.data = campaigns.default_year(county.id, local_today().year)
     form.township_ids.choices = [(t.id, t.name) for t in campaigns.townships_of(county.id)]
     if form.validate_on_submit():
         request = campaigns.CampaignRequest(

@@ -56,6 +56,15 @@ def townships_of(county_id: int) -> list[Area]:
         Area.level == "township", Area.parent_id == county_id).order_by(Area.code)))
 
 
+def default_year(county_id: int, fallback: int) -> int:
+    """The programme year a new campaign's form proposes: the latest with a paid case in the
+    county (the money story runs a year behind the registrations), else ``fallback``."""
+    year = db.session.scalar(select(func.max(Household.programme_year)).where(
+        Household.county_id == county_id,
+        Household.state.in_(lifecycle.states_for("record_follow_up"))))
+    return year or fallback
+
+
 def visible_campaigns(user: Any) -> list[FollowUpCampaign]:
     """Every campaign of the counties where ``user`` reads campaigns, newest first."""
     ids = [c.id for c in _counties(user, "campaign.view")]

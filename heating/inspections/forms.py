@@ -214,7 +214,7 @@ class ResolveForm(FlaskForm):
     """Which company a free-text installer name means."""
 
     key = HiddenField(validators=[DataRequired()])
-    company_id = PromptSelectField(_l("Company"), coerce=id_choice, validate_choice=False,
+    company_id = PromptSelectField(_l("Installer company"), coerce=id_choice, validate_choice=False,
                                    prompt=_l("— choose a company —"),
                                    required=_l("Choose a company."))
 

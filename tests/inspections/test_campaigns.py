@@ -321,6 +321,9 @@ def test_county_staff_create_and_draw_on_the_pages_and_cannot_redraw(app, client
     log_in(client, county)
     r = client.get("/inspections/campaigns/new")
     assert r.status_code == 200 and f'value="{world.town_a.id}"' in _body(r)
+    # the form proposes the latest programme year with a paid case (the fixture's 2027 one)
+    assert 'name="programme_year" type="number" value="2027"' in _body(r) or \
+        'value="2027"' in _body(r)
     r = post("/inspections/campaigns/new", {"name": "冬季回头看", "programme_year": "2026",
                                             "rate_percent": "5", "first_n": "0"})
     campaign = db.session.scalar(select(FollowUpCampaign))
@@ -442,5 +445,5 @@ def test_the_campaign_page_in_chinese_shows_progress(app, client, world, paid, c
     r = client.get(f"/inspections/campaigns/{campaign.id}")
     assert r.status_code == 200 and 'lang="zh' in _body(r)
     assert says(r, "Visited") and says(r, "Device removed")
-    assert says(r, "Reproduce the draw: flask --app wsgi follow-up-sample --verify %(id)s",
-                id=campaign.id)
+    assert says(r, "Anyone can reproduce the draw from the stored population and seed:")
+    assert f"flask --app wsgi follow-up-sample --verify {campaign.id}</code>" in _body(r)
