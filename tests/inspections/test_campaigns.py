@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from heating.audit.models import AuditEvent
 from heating.core.i18n import local_today
@@ -205,6 +205,23 @@ def test_a_closed_campaign_does_not_block_and_other_townships_do_not_overlap(wor
     db.session.commit()
     again = _create(county, world, name="东河镇再查", township_ids=[world.town_a.id])
     assert again.state == "ready"
+
+
+def test_the_database_refuses_to_replace_a_stored_seed(world, paid, county):
+    campaign = _drawn(county, world)
+    seed = campaign.seed
+    with pytest.raises(DBAPIError):
+        db.session.execute(update(FollowUpCampaign).where(FollowUpCampaign.id == campaign.id)
+                           .values(seed="00" * 32))
+    db.session.rollback()
+    with pytest.raises(DBAPIError):
+        db.session.execute(update(FollowUpCampaign).where(FollowUpCampaign.id == campaign.id)
+                           .values(seed=None, drawn_at=None))
+    db.session.rollback()
+    db.session.refresh(campaign)
+    assert campaign.seed == seed
+    campaigns.close(campaign, county)  # other changes of a drawn campaign are allowed
+    db.session.commit()
 
 
 def test_the_database_refuses_an_approval_by_the_requester(world, paid, county):
