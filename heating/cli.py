@@ -17,6 +17,7 @@ from heating.core.db import writing
 from heating.demo import build_demo, demo_logins
 from heating.extensions import db
 from heating.households.imports.cli import register_import_cli
+from heating.inspections.cli import register_campaign_cli
 from heating.payouts.demo import extend_demo
 from heating.publicity.cli import register_publicity_cli
 
@@ -134,5 +135,6 @@ def register(app: Flask) -> None:
     """Every ``flask`` command of the app: the domains' own groups, then the commands above."""
     register_import_cli(app)
     register_publicity_cli(app)
+    register_campaign_cli(app)
     for command in (load_areas_cmd, create_user_cmd, grant_cmd, demo_data_cmd, demo_logins_cmd):
         app.cli.add_command(command)

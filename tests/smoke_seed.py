@@ -1,7 +1,8 @@
 """The smoke test's database: the demo county (``flask demo-data``: households in every state,
 policies, notices, objections, batches, payments, corrections, usage, certificates,
 inspections, photos), plus what the demo does not make, added through the real services: a
-household import, a scanned document, follow-up visits, a failed payment with and without a
+household import, a scanned document, follow-up visits, 回头看 campaigns (one drawn, one
+waiting for approval), a failed payment with and without a
 correction request, a usage file preview and a policy not yet in use.  Then one user per role
 (and a reviewer + inspector) whose grants cover every record the URL builders pick, and the
 ids those builders use.
@@ -30,10 +31,10 @@ from heating.extensions import db
 from heating.households.imports import services as import_services
 from heating.households.lifecycle import STATES
 from heating.households.models import Household
-from heating.inspections import followups
+from heating.inspections import campaign_visits, campaigns, followups
 from heating.inspections import services as inspections
 from heating.inspections.demo import placeholder_photo
-from heating.inspections.models import Inspection, Installation, Upload
+from heating.inspections.models import Inspection, Installation, InstallerCompany, Upload
 from heating.payouts import bankfiles, batches, corrections, reconcile, recoveries
 from heating.payouts import usage as usage_services
 from heating.payouts.models import BATCH_STATES, Payment, PayoutBatch, UsageImport
@@ -116,6 +117,18 @@ def _extras(users: dict[str, Any], county: Area) -> dict[str, Any]:
     followups.record_follow_up(paid[0], inspector, result="ok", visited_on=today, note=None)
     followups.record_follow_up(paid[1], inspector, result="rebound", visited_on=today,
                                note="旧燃煤炉具已重新安装使用")
+    # 回头看 campaigns: one drawn (a visit assigned, one recorded since the draw), one that
+    # overlaps it and waits for a second county user's approval
+    drawn = campaigns.create_campaign(county, campaigns.CampaignRequest(
+        "冒烟测试回头看", paid[0].programme_year, rate_percent=20, first_n=1), users["county"])
+    campaigns.draw(drawn, users["county"])
+    rows = campaign_visits.sample_rows(drawn)
+    campaign_visits.assign_visit(rows[0].visit, inspector, today, users["reviewer"], today)
+    followups.record_follow_up(rows[-1].case, inspector, result="house_empty",
+                               visited_on=today, note="家中无人")
+    made["campaigns"] = {"drawn": drawn.id, "pending": campaigns.create_campaign(
+        county, campaigns.CampaignRequest("冒烟测试复查", paid[0].programme_year,
+                                          reason="复查"), users["county"]).id}
     # a failed payment: the approved equipment batch goes to the bank, two payments fail;
     # one of the two households gets a correction request, the other waits for one
     batch = _first(PayoutBatch, PayoutBatch.state == "approved", PayoutBatch.kind == "equipment")
@@ -196,4 +209,6 @@ def _ids(users: dict[str, Any], made: dict[str, Any]) -> dict[str, Any]:
     ids["unused_policy"] = made["unused_policy"].id
     ids["user"] = users["clerk"].id
     ids["recovery"] = list(db.session.scalars(select(Recovery.id).order_by(Recovery.id)))
+    ids["campaign"] = made["campaigns"]
+    ids["installer"] = _first(InstallerCompany).id
     return ids

@@ -57,6 +57,17 @@ ACTION_GROUPS: tuple[tuple[str, Any, tuple[tuple[str, Any], ...]], ...] = (
         ("followup.recorded", _l("Follow-up visit recorded")),
         ("followup.sampled", _l("Follow-up sample drawn")),
     )),
+    ("campaigns", _l("Follow-up campaigns"), (
+        ("campaign.created", _l("Follow-up campaign created, population frozen")),
+        ("campaign.approved", _l("Overlapping follow-up campaign approved")),
+        ("campaign.drawn", _l("Follow-up campaign sample drawn")),
+        ("campaign.closed", _l("Follow-up campaign closed")),
+        ("campaign.visit_assigned", _l("Follow-up visit assigned")),
+        ("installer.created", _l("Installer company recorded")),
+        ("installer.edited", _l("Installer company edited")),
+        ("installer.matched", _l("Typed installer names matched to a company")),
+        ("installer.name_resolved", _l("Typed installer name resolved to a company")),
+    )),
     ("certificates", _l("Certificates"), (
         ("certificate.issued", _l("Certificate issued")),
         ("certificate.rendered", _l("Certificate PDF made")),
@@ -168,6 +179,8 @@ OBJECT_TYPES: dict[str, Any] = {
     "usage_file": _l("Usage file"),
     "usage_import": _l("Usage import"),
     "recovery": _l("Recovery (追回)"),
+    "campaign": _l("Follow-up campaign"),
+    "installer_company": _l("Installer company"),
 }
 
 #: before/after keys as the screens call them (a key missing here is shown as it is)
@@ -197,6 +210,16 @@ FIELDS: dict[str, Any] = {
     "follow_up": _l("Follow-up visit"), "visited_on": _l("Visit date"), "note": _l("Note"),
     "running_subsidy_stopped": _l("Running subsidy stopped"),
     "was_stopped": _l("Running subsidy stopped before"),
+    "campaign": _l("Follow-up campaign"), "seed": _l("Seed"),
+    "population": _l("Population"), "population_sha256": _l("Population fingerprint"),
+    "sample": _l("Sample"), "townships": _l("Townships"),
+    "rate_percent": _l("Rate per township (per cent)"),
+    "first_n": _l("First installations of every installer company"),
+    "overlaps": _l("Overlaps open campaigns"), "names": _l("Names as typed"),
+    "installations": _l("Installations"), "credit_code": _l("Unified social credit code"),
+    "contact_name": _l("Contact"), "contact_phone": _l("Contact phone"),
+    "installer_company_id": _l("Installer company"),
+    "offered": _l("Offered in the installation form"), "reason": _l("Reason"),
     "asked": _l("Cases asked for"), "paid_cases": _l("Paid cases to draw from"),
     "upload": _l("Uploaded file"), "kind": _l("Kind"), "size": _l("Size (bytes)"),
     "taken_at": _l("Taken at"),

@@ -60,7 +60,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "document.view": frozenset({"clerk", "reviewer", "finance", "county", "auditor"}),
     # 回头看: follow-up visits to paid cases (a rebound or removed device stops the running subsidy)
     "followup.record": frozenset({"inspector", "county"}),
-    "followup.sample": frozenset({"county"}),  # drawn at random by the system, not chosen
+    # 回头看 campaigns: named and drawn by county staff (the system draws, nobody chooses;
+    # an overlapping campaign is approved by a second county user: not_maker), read by
+    # the auditor; the visits are assigned to the township's inspectors
+    "campaign.view": frozenset({"county", "auditor"}),
+    "campaign.manage": frozenset({"county"}),
+    "followup.assign": frozenset({"reviewer", "county"}),
+    # installer companies the county keeps on record (chosen in the installation form)
+    "installer.manage": frozenset({"county"}),
     # printable paperwork: the application form for the household to sign
     "household.print_application": frozenset({"clerk", "reviewer", "county"}),
     # subsidy policies (county rules) and the amounts they give
@@ -270,6 +277,13 @@ def may_decide_correction(user: Any, correction: Any, case: Any) -> bool:
     decided by finance or county staff other than its requester."""
     return (correction.state == "pending" and not_maker(user, correction.requested_by_id)
             and can(user, "account.correction.approve", case))
+
+
+def may_approve_campaign(user: Any, campaign: Any) -> bool:
+    """``campaign``: state, requested_by_id and county_id.  An overlapping campaign waiting
+    for approval, approved by county staff other than its requester."""
+    return (campaign.state == "pending_approval" and not_maker(user, campaign.requested_by_id)
+            and can(user, "campaign.manage", campaign))
 
 
 def may_manage_notice(user: Any, notice: Any) -> bool:

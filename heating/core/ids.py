@@ -230,3 +230,44 @@ def parent_code(code: str) -> str | None:
     if level == "township":
         return code[:6] + "000000"
     return None
+
+
+# GB 32100-2015 unified social credit code (统一社会信用代码): 18 characters from 31 (digits
+# and capitals without I, O, Z, S, V); the 18th is a check character over the first 17,
+# weights 3^i mod 31.
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_check_char(first17: str) -> str:
+    """GB 32100 check character for the first 17 characters of a credit code."""
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS,
+                                                            strict=True))
+    return _CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def canonical_credit_code(raw: str) -> str:
+    """Return the 18-character unified social credit code, or raise InvalidValue.  Spaces
+    and full-width characters are folded, letters made upper case."""
+    s = normalize(raw, drop="-").upper()
+    if not s:
+        raise InvalidValue(_l("Please enter the unified social credit code."), "empty")
+    if len(s) != 18:
+        raise InvalidValue(_l("A unified social credit code has 18 characters, but %(count)d "
+                              "were given.", count=len(s)), "length")
+    bad = sorted({c for c in s if c not in _CREDIT_CHARS})
+    if bad:
+        raise InvalidValue(_l("A unified social credit code has only digits and capital "
+                              "letters other than I, O, Z, S and V; not: %(chars)s",
+                              chars=" ".join(bad)), "chars")
+    if credit_check_char(s[:17]) != s[17]:
+        raise InvalidValue(_l("The last character of this credit code does not match the "
+                              "others: please check it against the business licence."),
+                           "checksum")
+    return s
+
+
+def company_name_key(name: str | None) -> str:
+    """Company names as compared (installer names typed before companies were records):
+    NFKC-folded (full-width brackets become ASCII), no spaces, upper case."""
+    return normalize(name or "").upper()

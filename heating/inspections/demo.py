@@ -23,14 +23,16 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from heating.areas.models import Area
 from heating.auth.models import RoleGrant, User
 from heating.core.db import now_utc
 from heating.core.i18n import LOCAL_TZ, local_today
+from heating.core.ids import credit_check_char
 from heating.extensions import db
 from heating.households.models import DEVICE_KINDS_BY_TYPE, Household
 from heating.households.services import transition
-from heating.inspections import assignments, services
-from heating.inspections.models import CHECKLIST
+from heating.inspections import assignments, installers, services
+from heating.inspections.models import CHECKLIST, InstallerCompany
 
 #: what becomes of the sampled cases, with weights
 OUTCOMES = (("installed", 20), ("assigned", 20), ("overdue", 5), ("failed", 10),
@@ -47,7 +49,13 @@ _DEVICES = {
 }
 _POWER = {"gas_boiler": "24", "heat_pump": "7.2", "storage_heater": "3",
           "direct_heater": "2.2", "other_electric": "3"}
-_INSTALLERS = ("县燃气工程有限公司", "县供电服务公司", "绿源暖通安装有限公司", "鑫达电器安装部")
+#: the demo county's installer companies: name, the 9 characters of the credit code after
+#: "91" and the county's 6 digits (the check character is computed), contact
+_COMPANIES = (("县燃气工程有限公司", "MA0000011", "张工"), ("县供电服务公司", "MA0000022", "李经理"),
+              ("绿源暖通安装有限公司", "MA0000033", "王师傅"),
+              ("恒温节能科技有限公司", "MA0000044", ""))
+#: a name typed before companies were records, matching none (the county resolves it)
+_UNLISTED = "鑫达电器安装部"
 _FAULTS = ("燃煤炉具未拆除", "未安装专用断路器", "燃气泄漏报警器未安装", "设备不能正常运行",
            "管道压力试验未做")
 _FIXED = "已按验收意见整改完毕，请重新验收"
@@ -103,6 +111,25 @@ def extend_demo(seed: int, echo: Callable[[str], Any]) -> None:
                                                          sorted(done.items())))
 
 
+def demo_companies(county_id: int) -> list[InstallerCompany]:
+    """The county's installer companies, recorded by its county user the first time."""
+    found = installers.companies_of(county_id, active_only=True)
+    if found:
+        return found
+    county = db.session.get(Area, county_id)
+    actor = _staff().get(("county", county_id))
+    if county is None or actor is None:
+        return []
+    for name, org, contact in _COMPANIES:
+        first17 = f"91{county.code[:6]}{org}"
+        installers.create_company(county, {
+            "name": name, "credit_code": first17 + credit_check_char(first17),
+            "contact_name": contact,
+            "contact_phone": f"0399-55{org[-3:]}00" if contact else "", "active": True},
+            actor)
+    return installers.companies_of(county_id, active_only=True)
+
+
 def _installation(rng: random.Random, hh: Household) -> dict[str, Any]:
     kind = (hh.device_kind if hh.device_kind in DEVICE_KINDS_BY_TYPE[hh.conversion_type]
             else DEVICE_KINDS_BY_TYPE[hh.conversion_type][0])
@@ -111,10 +138,19 @@ def _installation(rng: random.Random, hh: Household) -> dict[str, Any]:
     return {"conversion_type": hh.conversion_type, "device_kind": kind, "brand": brand,
             "model": model, "factory_serial": f"SN{rng.randrange(10**9, 10**10)}",
             "units": 1, "rated_power": Decimal(_POWER[kind]), "invoice_amount": amount,
-            "installer": rng.choice(_INSTALLERS),
+            **_installer(rng, hh),
             "install_date": local_today() - timedelta(days=rng.randint(2, 40)),
             "meter_no": ("G" if hh.conversion_type == "gas" else "E")
             + str(rng.randrange(10**9, 10**10))}
+
+
+def _installer(rng: random.Random, hh: Household) -> dict[str, Any]:
+    """A company of the county; one case in 23 names an installer as free text that matches
+    no company (left for the county to resolve)."""
+    company = rng.choice(demo_companies(hh.county_id) or [None])
+    if company is None or hh.id % 23 == 0:
+        return {"installer": _UNLISTED, "installer_company_id": None}
+    return {"installer": company.name, "installer_company_id": company.id}
 
 
 def _walk(rng: random.Random, hh: Household, outcome: str, clerk: User, reviewer: User,

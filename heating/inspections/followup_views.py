@@ -1,11 +1,10 @@
 """Follow-up (回头看) visits: the case-page panel with the case's visits and the form, the
-route it posts to, and the county's random sample of paid cases to visit.  Imported at the
-bottom of ``views.py`` (same blueprint)."""
+route it posts to (the campaigns that draw the cases to visit: ``campaign_views.py``)."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, render_template
+from flask import flash
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,7 +13,7 @@ from heating.core.web import attempt, flash_form_errors
 from heating.households import lifecycle
 from heating.inspections import followups
 from heating.inspections.blueprint import bp
-from heating.inspections.forms import FollowUpForm, SampleForm
+from heating.inspections.forms import FollowUpForm
 from heating.inspections.models import FOLLOW_UP_RESULTS, STOPS_RUNNING_SUBSIDY
 from heating.inspections.navigation import load_case as _case
 from heating.inspections.navigation import to_case as _to_case
@@ -34,8 +33,6 @@ def case_panel(case: Any, user: Any = None) -> dict[str, Any] | None:
         "form": FollowUpForm() if may_record else None, "RESULTS": FOLLOW_UP_RESULTS,
         "STOPS": STOPS_RUNNING_SUBSIDY,
     }
-
-
 
 
 @bp.route("/case/<int:case_id>/follow-up", methods=["POST"])
@@ -58,24 +55,3 @@ def record_follow_up(case_id: int) -> Any:
         if followups.stops_running_subsidy(hh.id):
             flash(_("The running subsidy of this household has stopped."), "warning")
     return _to_case(hh)
-
-
-@bp.route("/follow-up-sample", methods=["GET", "POST"])
-@login_required
-def follow_up_sample() -> Any:
-    """County staff: draw paid cases of a township at random for follow-up visits.  The draw
-    is audited (a POST), and the list is shown once, on the answer to it."""
-    if not permissions.can(current_user, "followup.sample"):
-        abort(403)
-    townships = followups.sample_townships(current_user)
-    form = SampleForm()
-    form.township_id.choices = [(t.id, t.name) for t in townships]
-    sample, stopped = None, set()
-    if form.validate_on_submit():
-        with attempt() as done:
-            sample = followups.sample_for_follow_up(current_user, form.township_id.data,
-                                                    form.n.data)
-        if done:
-            stopped = followups.running_subsidy_stopped(c.id for c in sample)
-    return render_template("inspections/followup_sample.html", form=form, sample=sample,
-                           stopped=stopped)

@@ -1,5 +1,6 @@
 """Follow-up visits (回头看) to paid cases: recording what was found, the case's current
-result, whether its running subsidy has stopped, and the random sample to visit.
+result and whether its running subsidy has stopped (the campaigns that draw the cases to
+visit: ``campaigns.py``).
 
 DOMAIN.md: "paid → follow-up results recorded on the case: ok | rebound | device removed |
 house empty; rebound / device removed → running subsidy stops".  The case stays ``paid`` (a
@@ -15,7 +16,6 @@ Services flush, never commit; every record is audited.
 """
 from __future__ import annotations
 
-import random
 from datetime import date
 from typing import Any, Iterable
 
@@ -24,7 +24,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
-from heating.areas.models import Area
 from heating.audit.services import record
 from heating.auth import permissions
 from heating.core.db import now_utc
@@ -151,42 +150,3 @@ def record_follow_up(case: Household, actor: Any, *, result: str, visited_on: da
                   "was_stopped": was_stopped})
     follow_up_recorded.send(visit, case=case, actor=actor)
     return visit
-
-
-# --- sampling ----------------------------------------------------------------------------------
-
-def sample_townships(user: Any) -> list[Area]:
-    """Townships of the counties where ``user`` draws follow-up samples."""
-    counties = permissions.scope_for(user, permissions.PERMISSIONS["followup.sample"]).counties
-    if not counties:
-        return []
-    return list(db.session.scalars(select(Area).where(
-        Area.level == "township", Area.parent_id.in_(sorted(counties))).order_by(Area.code)))
-
-
-def sample_for_follow_up(user: Any, township_id: int, n: int,
-                         seed: int | None = None) -> list[Household]:
-    """``n`` paid cases of the township drawn at random (DOMAIN.md: follow-up inspections are
-    sampled, not chosen).  The draw uses the operating system's randomness; ``seed`` exists
-    for tests only.  The sample is audited, so who drew which cases can be checked later."""
-    township = db.session.get(Area, township_id)
-    if township is None or township.level != "township":
-        raise CaseError(_l("Choose a township."), "township_id")
-    if township.id not in {t.id for t in sample_townships(user)}:
-        raise CaseError(_l("Only county staff draw the follow-up sample of their county."),
-                        "township_id")
-    if n < 1:
-        raise CaseError(_l("Enter how many cases to visit."), "n")
-    ids = list(db.session.scalars(
-        select(Household.id).where(Household.township_id == township.id,
-                                   Household.state.in_(lifecycle.states_for("record_follow_up")))
-        .order_by(Household.id)))
-    rng = random.Random(seed) if seed is not None else random.SystemRandom()
-    chosen = sorted(rng.sample(ids, min(n, len(ids))))
-    record("followup.sampled", "area", township.id, actor=user,
-           summary=f"{len(chosen)} of {len(ids)}",
-           after={"asked": n, "paid_cases": len(ids), "cases": chosen})
-    if not chosen:
-        return []
-    return list(db.session.scalars(select(Household).where(Household.id.in_(chosen))
-                                   .order_by(Household.id)))

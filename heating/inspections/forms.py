@@ -15,6 +15,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -67,8 +68,12 @@ class InstallationForm(FlaskForm):
         NumberRange(Decimal("1"), Decimal("200000"),
                     _l("The invoice amount must be between 1 and 200,000 yuan.")), _fen],
         description=_l("Including installation, as on the invoice."))
-    installer = StringField(_l("Installer company"), filters=[_strip], validators=[
-        DataRequired(_l("Enter the installer company.")), Length(max=100)])
+    # choices: the county's installer companies (installers.choices_for), set by the view
+    installer_company_id = PromptSelectField(
+        _l("Installer company"), coerce=id_choice, validate_choice=False,
+        prompt=_l("— choose the installer company —"),
+        required=_l("Choose the installer company from the list."),
+        description=_l("A company missing from the list is added by the county."))
     install_date = DateField(_l("Install date"), validators=[
         InputRequired(_l("Enter the install date."))])
     meter_no = StringField(_l("Electricity meter no. or gas account no."), filters=[_strip],
@@ -90,7 +95,8 @@ class InstallationForm(FlaskForm):
 
     def data_for_service(self) -> dict[str, Any]:
         names = ("conversion_type", "device_kind", "brand", "model", "factory_serial", "units",
-                 "rated_power", "invoice_amount", "installer", "install_date", "meter_no")
+                 "rated_power", "invoice_amount", "installer_company_id", "install_date",
+                 "meter_no")
         return {n: getattr(self, n).data for n in names}
 
 
@@ -161,10 +167,63 @@ class FollowUpForm(FlaskForm):
                                      "result other than in use."))
 
 
-class SampleForm(FlaskForm):
-    """The random follow-up sample: a township and how many paid cases to visit."""
+class CampaignForm(FlaskForm):
+    """A 回头看 campaign: its name and population, the rate per township and the first N
+    installations of every installer company."""
 
-    township_id = SelectField(_l("Township"), coerce=id_choice, validate_choice=False)
-    n = IntegerField(_l("Cases to visit"), default=10, validators=[
-        InputRequired(_l("Enter how many cases to visit.")),
-        NumberRange(1, 500, _l("Enter a number between 1 and 500."))])
+    name = StringField(_l("Campaign name"), filters=[_strip], validators=[
+        DataRequired(_l("Give the campaign a name.")), Length(max=100)])
+    programme_year = IntegerField(_l("Programme year"), validators=[
+        InputRequired(_l("Enter the programme year.")),
+        NumberRange(2016, 2100, _l("Enter a year between 2016 and 2100."))])
+    township_ids = SelectMultipleField(
+        _l("Townships"), coerce=id_choice, validate_choice=False,
+        description=_l("None chosen: every township of the county."))
+    rate_percent = IntegerField(_l("Rate per township (per cent)"), default=5, validators=[
+        InputRequired(_l("Enter the share of each township's paid cases to visit.")),
+        NumberRange(1, 100, _l("Enter a whole percentage between 1 and 100."))],
+        description=_l("Rounded up, at least one case in every township with paid cases."))
+    first_n = IntegerField(_l("First installations of every installer company"), default=0,
+                           validators=[
+        InputRequired(_l("Enter how many of each company's first installations to add "
+                         "(0 for none).")),
+        NumberRange(0, 100, _l("Enter a number between 0 and 100."))],
+        description=_l("Each company's earliest installations in the population (by install "
+                       "date), added to the sample."))
+    reason = TextAreaField(_l("Reason (only when the population overlaps an open campaign)"),
+                           filters=[_strip], validators=[Length(max=1000)])
+
+
+class CompanyForm(FlaskForm):
+    """An installer company the county keeps on record."""
+
+    name = StringField(_l("Company name"), filters=[_strip], validators=[
+        DataRequired(_l("Enter the company's name as on its business licence.")),
+        Length(max=100)])
+    credit_code = StringField(_l("Unified social credit code"), filters=[_strip], validators=[
+        DataRequired(_l("Please enter the unified social credit code.")), Length(max=40)],
+        description=_l("18 characters, from the business licence."))
+    contact_name = StringField(_l("Contact"), filters=[_strip],
+                               validators=[Optional(), Length(max=50)])
+    contact_phone = StringField(_l("Contact phone"), filters=[_strip],
+                                validators=[Optional(), Length(max=20)])
+    active = BooleanField(_l("Offered in the installation form"), default=True)
+
+
+class ResolveForm(FlaskForm):
+    """Which company a free-text installer name means."""
+
+    key = HiddenField(validators=[DataRequired()])
+    company_id = PromptSelectField(_l("Installer company"), coerce=id_choice, validate_choice=False,
+                                   prompt=_l("— choose a company —"),
+                                   required=_l("Choose a company."))
+
+
+class VisitAssignForm(FlaskForm):
+    """The inspector who makes a campaign visit, and when."""
+
+    inspector_id = PromptSelectField(_l("Inspector"), coerce=id_choice, validate_choice=False,
+                                     prompt=_l("— choose an inspector —"),
+                                     required=_l("Choose an inspector."))
+    visit_date = DateField(_l("Visit date"), validators=[
+        InputRequired(_l("Enter the visit date."))])

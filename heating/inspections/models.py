@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -66,6 +67,38 @@ def _in(col: str, values: Any) -> str:
     return f"{col} IN ({','.join(repr(v) for v in values)})"
 
 
+class InstallerCompany(TimestampMixin, db.Model):
+    """An installer company the county keeps on record (name, unified social credit code,
+    contact); the clerk picks one in the installation form.  Edits are audited."""
+
+    __tablename__ = "installer_companies"
+    __table_args__ = (
+        UniqueConstraint("county_id", "credit_code", name="county_credit_code"),
+        CheckConstraint("length(credit_code) = 18", name="credit_code_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: the name as compared with free-text installer names (``core.ids.company_name_key``)
+    name_key: Mapped[str] = mapped_column(String(100), index=True)
+    #: 统一社会信用代码, canonical (GB 32100 check character verified)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    #: a company no longer offered in the installation form (its installations keep it)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    #: for the scope helpers: a county's record, in scope of county-wide grants only
+    village_id = None
+    township_id = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"name": self.name, "credit_code": self.credit_code,
+                "contact_name": self.contact_name, "contact_phone": self.contact_phone,
+                "offered": self.active}
+
+
 class Installation(TimestampMixin, db.Model):
     """The device installed in one household: one current record per case, the clerk's to
     edit until the inspection passes (edits are audited with before and after)."""
@@ -100,7 +133,12 @@ class Installation(TimestampMixin, db.Model):
     rated_power: Mapped[Decimal] = mapped_column(Hundredths)
     #: invoice amount including installation, in yuan; stored as integer fen
     invoice_amount: Mapped[Decimal] = mapped_column(Hundredths)
+    #: the installer's name as recorded (printed on the paperwork): the company's name when
+    #: one is chosen, else the free text typed before companies were records
     installer: Mapped[str] = mapped_column(String(100))
+    #: the installer company record; NULL for a free-text name not yet resolved by the county
+    installer_company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("installer_companies.id"), index=True)
     install_date: Mapped[date] = mapped_column(Date)
     #: electricity meter no. (electric) or gas account no. (gas) as typed
     meter_no: Mapped[str] = mapped_column(String(40))
@@ -111,6 +149,7 @@ class Installation(TimestampMixin, db.Model):
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     household: Mapped[Household] = relationship()
+    installer_company: Mapped[InstallerCompany | None] = relationship()
     recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
     updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id])
 
@@ -145,6 +184,7 @@ class Installation(TimestampMixin, db.Model):
             "brand": self.brand, "model": self.model, "factory_serial": self.factory_serial,
             "units": self.units, "rated_power": str(self.rated_power),
             "invoice_amount": str(self.invoice_amount), "installer": self.installer,
+            "installer_company_id": self.installer_company_id,
             "install_date": self.install_date.isoformat() if self.install_date else None,
             "meter_no": self.meter_no,
         }

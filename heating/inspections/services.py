@@ -24,7 +24,7 @@ from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import DEVICE_KINDS_BY_TYPE, CaseEvent, Household
 from heating.households.services import CaseError, VersionConflict, transition
-from heating.inspections import photos
+from heating.inspections import installers, photos
 from heating.inspections.models import (
     CHECKLIST,
     DOCUMENT_KINDS,
@@ -66,13 +66,16 @@ def save_installation(hh: Household, data: dict[str, Any], actor: Any,
                         "device_kind")
     inst = installation_of(hh)
     before = inst.snapshot() if inst else None
+    company = _installer(hh, data, inst)  # before the new row joins the session (autoflush)
     if inst is None:
         inst = Installation(household_id=hh.id, recorded_by_id=actor.id)
         db.session.add(inst)
     elif expected_version is not None and inst.version != expected_version:
         raise VersionConflict()
     for name in INSTALLATION_FIELDS:  # serial and meter keep what was typed (model sets keys)
-        setattr(inst, name, data[name])
+        setattr(inst, name, data[name] if name != "installer" or company is None
+                else company.name)
+    inst.installer_company_id = company.id if company else None
     inst.updated_by_id = actor.id
     db.session.flush()
     record("installation.recorded" if before is None else "installation.edited", "household",
@@ -80,6 +83,19 @@ def save_installation(hh: Household, data: dict[str, Any], actor: Any,
     if hh.state in lifecycle.find("install").sources:
         transition(hh, "install", actor, context=guard_context(hh, actor, installation=inst))
     return inst
+
+
+def _installer(hh: Household, data: dict[str, Any],
+               current: Installation | None) -> Any:
+    """The installer company: the one chosen (the form), else the county's company whose name
+    is the typed one (service callers with a name), else none (a name left to resolve)."""
+    company_id = data.get("installer_company_id")
+    if company_id:
+        return installers.company_for_case(company_id, hh, current)
+    if not (data.get("installer") or "").strip():
+        raise CaseError(_l("Choose the installer company from the list."),
+                        "installer_company_id")
+    return installers.match_name(hh.county_id, data["installer"])
 
 
 def duplicate_counts(inst: Installation) -> dict[str, int]:

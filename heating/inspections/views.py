@@ -30,7 +30,7 @@ from heating.extensions import db
 from heating.households import lifecycle
 from heating.households.models import Household
 from heating.households.services import CaseError, VersionConflict
-from heating.inspections import assignments, photos, services
+from heating.inspections import assignments, installers, photos, services
 from heating.inspections.blueprint import bp
 from heating.inspections.forms import AssignForm, DocumentForm, InspectionForm, InstallationForm
 from heating.inspections.models import CHECKLIST, DOCUMENT_KINDS, PHOTO_KINDS, Inspection, Upload
@@ -71,6 +71,8 @@ def installation(case_id: int) -> Any:
         return _to_case(hh)
     inst = services.installation_of(hh)
     form = InstallationForm(obj=inst if request.method == "GET" else None)
+    form.installer_company_id.choices = [(c.id, c.name)
+                                         for c in installers.choices_for(hh, inst)]
     if request.method == "GET":
         if inst is None:
             form.conversion_type.data = hh.conversion_type

@@ -10,7 +10,13 @@ from heating.households.providers import (
     register_warnings,
 )
 from heating.households.templating import register_case_panel
-from heating.inspections import case_page, followup_views, views  # noqa: F401  (views modules add their routes to the blueprint)
+from heating.inspections import (  # noqa: F401  (views modules add their routes to the blueprint)
+    campaign_views,
+    case_page,
+    followup_views,
+    installer_views,
+    views,
+)
 from heating.inspections import services as inspections
 from heating.inspections.blueprint import bp
 

@@ -1,7 +1,7 @@
 """Follow-up (回头看) visits: recorded on a paid case by an inspector of its township or by county
 staff (``followup.record``); anyone else in scope gets 403, out of scope 404.  On a case that is
-not paid the allowed roles are sent back to the case with the refusal.  The random sample is
-county staff's (``followup.sample``): a township of another county is refused on the page."""
+not paid the allowed roles are sent back to the case with the refusal.  The campaigns that
+draw the cases to visit: ``campaigns.py``."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,12 +16,5 @@ def cells(h: Any) -> dict[str, list[Any]]:
                    case_state="paid", name="paid"),
             h.Cell("POST", url, h.allowed({"inspector", "county"}, 302), data=data,
                    case_state="confirmed", name="not paid"),
-        ],
-        "inspections.follow_up_sample": [
-            h.Cell("GET", lambda c: "/inspections/follow-up-sample",
-                   h.allowed({"county"}, scoped=False), name="form"),
-            h.Cell("POST", lambda c: "/inspections/follow-up-sample",
-                   h.allowed({"county"}, scoped=False), case_state="paid", name="draw",
-                   data=lambda c: {"township_id": str(c.world.town_a.id), "n": "3"}),
         ],
     }

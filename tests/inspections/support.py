@@ -8,12 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from PIL import Image
+from sqlalchemy import select
 
+from heating.areas.models import Area
 from heating.auth.models import User
+from heating.core.ids import company_name_key
 from heating.extensions import db
 from heating.households.models import Household
 from heating.inspections import services
-from heating.inspections.models import CHECKLIST
+from heating.inspections.models import CHECKLIST, InstallerCompany
 from tests.fixtures import make_case, make_user
 
 
@@ -48,10 +51,35 @@ def upload(data: bytes, name: str = "photo.jpg") -> tuple[io.BytesIO, str]:
     return io.BytesIO(data), name
 
 
+#: a valid unified social credit code (GB 32100 check character) and a second one
+CREDIT_CODE = "91139901MA00000019"
+OTHER_CREDIT_CODE = "91139901MA0000002C"
+
+
+def company(county: Any = None, name: str = "县供电安装公司",
+            code: str = CREDIT_CODE) -> InstallerCompany:
+    """The installer company ``name`` of ``county`` (default: the test world's county),
+    recorded directly the first time it is asked for."""
+    county = county or db.session.scalar(select(Area).where(Area.level == "county")
+                                         .order_by(Area.id).limit(1))
+    found = db.session.scalar(select(InstallerCompany).where(
+        InstallerCompany.county_id == county.id, InstallerCompany.credit_code == code))
+    if found is None:
+        found = InstallerCompany(county_id=county.id, name=name,
+                                 name_key=company_name_key(name), credit_code=code)
+        db.session.add(found)
+        db.session.commit()
+    return found
+
+
 def installation_form(**over: Any) -> dict[str, Any]:
+    """The installation form as posted; the installer is the world county's company unless
+    ``installer_company_id`` is given."""
+    if "installer_company_id" not in over:
+        over["installer_company_id"] = str(company().id)
     data = {"conversion_type": "electric", "device_kind": "heat_pump", "brand": "美的",
             "model": "KFR-72W", "factory_serial": "SN2026-0001", "units": "1",
-            "rated_power": "7.2", "invoice_amount": "12345.67", "installer": "县供电安装公司",
+            "rated_power": "7.2", "invoice_amount": "12345.67",
             "install_date": "2026-10-15", "meter_no": "E1000001"}
     data.update(over)
     return data

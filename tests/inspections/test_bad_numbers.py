@@ -1,13 +1,15 @@
 """Numbers no database integer holds, NaN and dates beyond any real visit in the installation,
-assignment and follow-up sample forms and the worklist: a message, never a 500."""
+assignment, installer and campaign forms and the worklist: a message, never a 500."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from heating.extensions import db
+from heating.inspections.campaign_models import FollowUpCampaign
 from heating.inspections.models import Assignment, Installation
+from tests.factories import AreaFactory
 from tests.fixtures import log_in, make_case, make_user, says
-from tests.inspections.support import installation_form, installed_case
+from tests.inspections.support import company, installation_form, installed_case
 
 HUGE = "99999999999999999999"
 
@@ -39,11 +41,31 @@ def test_assigning_an_inspector_id_beyond_64_bits_is_refused(client, post, world
     assert db.session.scalar(select(Assignment)) is None
 
 
-def test_follow_up_sample_refuses_a_township_beyond_64_bits(client, post, world):
+def test_the_campaign_form_refuses_huge_and_garbled_numbers(client, post, world):
     log_in(client, make_user("county", world.county))
-    for data in ({"township_id": HUGE, "n": "10"}, {"township_id": world.town_a.id, "n": HUGE}):
-        r = post("/inspections/follow-up-sample", data)
-        assert r.status_code == 200, data
+    good = {"name": "冬季回头看", "programme_year": "2026", "rate_percent": "5", "first_n": "0"}
+    for bad in ({"programme_year": HUGE}, {"rate_percent": HUGE}, {"first_n": HUGE},
+                {"township_ids": HUGE}, {"township_ids": "abc"}, {"rate_percent": "0"},
+                {"rate_percent": "5.5"}, {"first_n": "-1"}):
+        r = post("/inspections/campaigns/new", {**good, **bad})
+        assert r.status_code == 200, bad
+        assert says(r, "Please correct the marked fields; nothing has been saved yet."), bad
+    assert db.session.scalar(select(FollowUpCampaign)) is None
+
+
+def test_the_installer_choice_beyond_64_bits_or_of_another_county_is_refused(client, post,
+                                                                             world):
+    clerk = make_user("clerk", world.village_a1)
+    hh = make_case(world.village_a1, clerk, state="approved")
+    far = AreaFactory(code="139902000000", name="邻县", level="county")
+    db.session.commit()
+    elsewhere = company(far, name="邻县安装公司")
+    log_in(client, clerk)
+    for bad in (HUGE, "abc", "-1", "", str(elsewhere.id)):
+        r = post(f"/inspections/case/{hh.id}/installation",
+                 installation_form(installer_company_id=bad))
+        assert r.status_code == 200, bad
+        assert db.session.scalar(select(Installation)) is None, bad
 
 
 def test_worklist_ignores_a_bad_village_with_a_message(client, world):

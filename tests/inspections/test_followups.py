@@ -1,5 +1,6 @@
 """Follow-up visits (回头看): who may record one and when, the latest visit deciding whether the
-running subsidy stops, the append-only table, the random sample, and the case-page panel."""
+running subsidy stops, the append-only table and the case-page panel (the campaigns that draw
+the cases to visit: test_campaigns.py)."""
 from __future__ import annotations
 
 import html
@@ -17,7 +18,6 @@ from heating.households.models import Household
 from heating.households.services import CaseError
 from heating.inspections import followups
 from heating.inspections.models import FollowUp
-from tests.factories import AreaFactory
 from tests.fixtures import en, log_in, make_case, make_user, says
 from tests.payouts.usage_helpers import paid_case
 
@@ -200,45 +200,6 @@ def test_the_database_refuses_a_problem_without_a_note(world, people, case):
     assert _count() == 0
 
 
-# --- the random sample ----------------------------------------------------------------------------
-
-def test_the_sample_is_random_paid_cases_of_the_township_and_audited(world, people):
-    clerk, inspector = people
-    paid = [paid_case(world.village_a1 if i % 2 else world.village_a2, clerk, inspector,
-                      f"E4{i:03d}") for i in range(12)]
-    paid_case(world.village_a1, clerk, inspector, "E4999", state="confirmed")
-    other_clerk = make_user("clerk", world.village_b1)
-    paid_case(world.village_b1, other_clerk, inspector, "E4998")  # another township
-    county = make_user("county", world.county)
-    first = followups.sample_for_follow_up(county, world.town_a.id, 5, seed=7)
-    again = followups.sample_for_follow_up(county, world.town_a.id, 5, seed=7)
-    assert [c.id for c in first] == [c.id for c in again]
-    assert len({c.id for c in first}) == 5 and {c.id for c in first} <= {c.id for c in paid}
-    # without a seed the operating system draws: over a few draws, not always the same five
-    draws = {tuple(c.id for c in followups.sample_for_follow_up(county, world.town_a.id, 5))
-             for _ in range(6)}
-    assert len(draws) > 1
-    everything = followups.sample_for_follow_up(county, world.town_a.id, 50)
-    assert {c.id for c in everything} == {c.id for c in paid}
-    db.session.commit()
-    events = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "followup.sampled").order_by(AuditEvent.id)).all()
-    assert len(events) == 9
-    assert json.loads(events[0].after)["cases"] == [c.id for c in first]
-
-
-def test_only_county_staff_of_the_county_draw_the_sample(world, people):
-    _, inspector = people
-    for user in (inspector, make_user("reviewer", world.town_a)):
-        with pytest.raises(CaseError):
-            followups.sample_for_follow_up(user, world.town_a.id, 3)
-    county = make_user("county", world.county)
-    with pytest.raises(CaseError):
-        followups.sample_for_follow_up(county, world.village_a1.id, 3)  # not a township
-    with pytest.raises(CaseError):
-        followups.sample_for_follow_up(county, world.town_a.id, 0)
-
-
 # --- the case page -----------------------------------------------------------------------------------
 
 def _page(client, case):
@@ -315,31 +276,3 @@ def test_no_panel_before_the_case_is_paid(app, client, world, people):
     log_in(client, inspector)
     r, body = _page(client, hh)
     assert "Follow-up visits" not in body and "/follow-up" not in body
-
-
-def test_county_staff_draw_the_sample_on_a_page(app, client, post, world, people):
-    clerk, inspector = people
-    cases = [paid_case(world.village_a1, clerk, inspector, f"E5{i:03d}") for i in range(4)]
-    _visit(cases[0], inspector, "rebound", note="复烧")
-    county = make_user("county", world.county)
-    log_in(client, county)
-    r = client.get("/inspections/follow-up-sample")
-    assert r.status_code == 200 and f'value="{world.town_a.id}"' in r.get_data(as_text=True)
-    r = post("/inspections/follow-up-sample", {"township_id": world.town_a.id, "n": 10})
-    body = html.unescape(r.get_data(as_text=True))
-    assert r.status_code == 200 and "4 cases drawn" in body
-    assert all(f"/households/{c.id}#follow-ups" in body for c in cases)
-    assert body.count("stopped after a follow-up visit") == 1
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "followup.sampled"))
-    assert sorted(json.loads(event.after)["cases"]) == sorted(c.id for c in cases)
-    # another county's township is not offered and is refused when posted; nothing drawn
-    far = AreaFactory(code="139902000000", name="邻县", level="county")
-    far_town = AreaFactory(code="139902001000", name="邻镇", level="township", parent=far)
-    db.session.commit()
-    r = client.get("/inspections/follow-up-sample")
-    assert f'value="{far_town.id}"' not in r.get_data(as_text=True)
-    r = post("/inspections/follow-up-sample", {"township_id": far_town.id, "n": 3})
-    assert "Only county staff draw the follow-up sample of their county." in html.unescape(
-        r.get_data(as_text=True))
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "followup.sampled")) == 1
