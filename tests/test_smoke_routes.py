@@ -171,6 +171,9 @@ ROUTES: dict[str, list[Visit] | Callable[[dict], list[Visit]]] = {
                     V(lambda i: {"kind": "running", "season": "2025-2026"}, {"finance"}),
                     V(lambda i: {"township_id": i["township"], "repay": "y"}, {"finance"})],
     "payouts.usage_index": [V(None, PAYOUT)],
+    "reports.index": [V(None, DOC_VIEWERS), V(lambda i: {"year": 2025}, DOC_VIEWERS),
+                      V(lambda i: {"township": i["township"]}, DOC_VIEWERS)],
+    "reports.settings_page": [V(None, {"county"})],
     "payouts.usage_detail": [V(lambda i, q=q: {"import_id": i["usage_import"], **q}, PAYOUT)
                              for q in ({}, {"show": "low"}, {"show": "excluded", "page": 1})],
     "payouts.usage_low_csv": [V(lambda i: {"import_id": i["usage_import"]}, PAYOUT)],

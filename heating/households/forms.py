@@ -172,4 +172,10 @@ class SearchForm(FlaskForm):
     order = SelectField(_l("Order"), choices=[("", _l("Newest first")),
                                               ("oldest", _l("Oldest first"))],
                         validate_choice=False, default="")
+    # the dashboard's links: a stage, the cases that count as done, overdue work (kind and
+    # the threshold in days the dashboard used)
+    stage = HiddenField()
+    done = HiddenField()
+    overdue = HiddenField()
+    days = HiddenField()
     after = HiddenField()

@@ -73,6 +73,15 @@ OVERDUE: dict[str, tuple[tuple[str, ...], str, int]] = {
     "objection": (("objected",), "state_since", 15),
     "repay": (("payment_failed",), "state_since", 30),
 }
+#: how the dashboard and the household list name each kind of overdue work
+OVERDUE_LABELS: dict[str, Any] = {
+    "submitted": _l("Submitted but not reviewed"),
+    "inspection": _l("Installed but not inspected"),
+    "notice": _l("Passed but not on a notice"),
+    "unpaid": _l("Confirmed but unpaid (拖欠)"),
+    "objection": _l("Objections open"),
+    "repay": _l("Failed payments not re-paid"),
+}
 
 
 #: What may be done to a case in which states, beside the moves of ``TRANSITIONS``: services

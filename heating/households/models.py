@@ -12,7 +12,17 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from heating.areas.models import Area
@@ -96,7 +106,11 @@ class Household(BankAccount, TimestampMixin, db.Model):
         # the partial unique index serves only queries that repeat its WHERE: search needs this
         Index("ix_households_id_hash", "id_hash"),
         # the overdue lists: cases waiting in a state since before a cut-off
-        Index("ix_households_state_since", "state", "state_since"),
+        # the dashboard's overdue counts read only these indexes (migration 0012)
+        Index("ix_households_overdue", "state", "state_since", "programme_year", "county_id",
+              "township_id", "village_id"),
+        Index("ix_households_unpaid", "state", "confirmed_at", "programme_year", "county_id",
+              "township_id", "village_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +166,10 @@ class Household(BankAccount, TimestampMixin, db.Model):
     state_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc)
     #: its latest confirmation after the notice period (the "confirmed but unpaid" clock)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the equipment subsidy frozen on its live notice entry, in fen (0 while on no notice):
+    #: written by the publicity service with the entry, summed into ``household_counts.fen``
+    #: by the counting triggers (migration 0012) — the dashboard's money
+    frozen_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     village: Mapped[Area] = relationship(foreign_keys=[village_id])
     township: Mapped[Area] = relationship(foreign_keys=[township_id])
@@ -281,3 +299,5 @@ class HouseholdCount(db.Model):
     township_id: Mapped[int] = mapped_column(Integer, index=True)
     county_id: Mapped[int] = mapped_column(Integer, index=True)
     n: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: the cases' ``frozen_fen`` summed (migration 0012)
+    fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping
 
 from sqlalchemy import func, or_, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from heating.areas.models import Area
 from heating.auth import permissions
+from heating.core.i18n import LOCAL_TZ, local_today
 from heating.core.ids import InvalidValue, canonical_id_number, normalize
 from heating.core.lookup import keyed_hash
 from heating.core.masking import mask_id
@@ -16,7 +18,7 @@ from heating.core.numbers import MAX_YEAR, MIN_YEAR, whole_number_or
 from heating.core.pagination import Page, keyset_page, prefix_range
 from heating.extensions import db
 from heating.households.forms import SearchForm
-from heating.households.lifecycle import STATES
+from heating.households.lifecycle import DONE_STATES, OVERDUE, STAGES, STATES
 from heating.households.models import CaseEvent, Household, HouseholdCount
 
 
@@ -33,6 +35,12 @@ class Filters:
     year: int | None = None
     #: "oldest": oldest case first (a reviewer's queue, longest waiting first); "" newest first
     order: str = ""
+    #: the dashboard's links: a stage of ``lifecycle.STAGES``; only the cases that count as
+    #: done; overdue work of a kind of ``lifecycle.OVERDUE`` waiting more than ``days`` days
+    stage: str = ""
+    done: bool = False
+    overdue: str = ""
+    days: int = 0
 
     @classmethod
     def from_form(cls, form: SearchForm) -> Filters:
@@ -44,7 +52,11 @@ class Filters:
                    state=state if state in STATES else "",
                    conversion_type=form.conversion_type.data or "",
                    year=whole_number_or(form.year.data, None, MIN_YEAR, MAX_YEAR),
-                   order=OLDEST_FIRST if form.order.data == OLDEST_FIRST else "")
+                   order=OLDEST_FIRST if form.order.data == OLDEST_FIRST else "",
+                   stage=stage if (stage := form.stage.data or "") in STAGES else "",
+                   done=form.done.data == "1",
+                   overdue=kind if (kind := form.overdue.data or "") in OVERDUE else "",
+                   days=whole_number_or(form.days.data, 0, 1, 3650))
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> Filters:
@@ -53,6 +65,14 @@ class Filters:
 
 
 OLDEST_FIRST = "oldest"
+
+
+def overdue_cutoff(days: int, today: date | None = None) -> datetime:
+    """Work waits "more than ``days`` days" when its clock started before the start (Beijing
+    midnight) of the day ``days`` days before today: a whole day's grain, so the dashboard's
+    number and the list behind its link agree all day long."""
+    day = (today or local_today()) - timedelta(days=days)
+    return datetime.combine(day, time(), LOCAL_TZ).astimezone(timezone.utc)
 
 
 def case_in_scope(user: Any, case_id: int) -> Household:
@@ -86,6 +106,14 @@ def conditions(user: Any, f: Filters, *, with_state: bool = True) -> list[Any]:
         found.append(Household.village_id == f.village)
     if with_state and f.state:
         found.append(Household.state == f.state)
+    if f.stage:
+        found.append(Household.state.in_(STAGES[f.stage][0]))
+    if f.done:
+        found.append(Household.state.in_(DONE_STATES))
+    if f.overdue:
+        states, column, default_days = OVERDUE[f.overdue]
+        found.append(Household.state.in_(states))
+        found.append(getattr(Household, column) < overdue_cutoff(f.days or default_days))
     if f.conversion_type:
         found.append(Household.conversion_type == f.conversion_type)
     if f.year:
@@ -141,7 +169,7 @@ def counts_by_state(user: Any, f: Filters) -> dict[str, int]:
     Without a search the answer comes from ``household_counts`` (kept by triggers): a few
     hundred rows instead of counting the county's cases on every page.
     """
-    if f.q:
+    if f.q or f.overdue:
         base = filtered(user, f, with_state=False).with_only_columns(
             Household.state, func.count()).group_by(Household.state)
         return {state: n for state, n in db.session.execute(base).all()}
@@ -156,7 +184,31 @@ def counts_by_state(user: Any, f: Filters) -> dict[str, int]:
         query = query.where(HouseholdCount.conversion_type == f.conversion_type)
     if f.year:
         query = query.where(HouseholdCount.programme_year == f.year)
+    if f.stage:
+        query = query.where(HouseholdCount.state.in_(STAGES[f.stage][0]))
+    if f.done:
+        query = query.where(HouseholdCount.state.in_(DONE_STATES))
     return {state: int(n) for state, n in db.session.execute(query).all() if n}
+
+
+def frozen_total(user: Any, f: Filters) -> int:
+    """The frozen equipment subsidy (fen) of the cases the filters list, from the counters
+    (the list shows it beside a dashboard link's stage, so the dashboard's money is checkable
+    case by case)."""
+    query = (select(func.coalesce(func.sum(HouseholdCount.fen), 0))
+             .where(permissions.scope_clause(HouseholdCount, user)))
+    for column, value in ((HouseholdCount.township_id, f.township),
+                          (HouseholdCount.village_id, f.village),
+                          (HouseholdCount.conversion_type, f.conversion_type),
+                          (HouseholdCount.programme_year, f.year),
+                          (HouseholdCount.state, f.state)):
+        if value:
+            query = query.where(column == value)
+    if f.stage:
+        query = query.where(HouseholdCount.state.in_(STAGES[f.stage][0]))
+    if f.done:
+        query = query.where(HouseholdCount.state.in_(DONE_STATES))
+    return int(db.session.scalar(query) or 0)
 
 
 def visible_townships(user: Any) -> list[Area]:

@@ -72,9 +72,26 @@ def index() -> Any:
                if f.state == "returned" else None)
     return render_template(
         "households/list.html", form=form, page=result, counts=counts, reasons=reasons,
+        dashboard_filter=_dashboard_filter(f),
+        frozen=(queries.frozen_total(current_user, f) if (f.stage or f.done) and not f.q
+                else None),
         total=sum(counts.values()), area_trail=_breadcrumb(f), args=args, filters=f,
         state_labels=state_labels, type_labels=type_labels,
         type_choices=[("", _("All types"))] + list(type_labels.items()))
+
+
+def _dashboard_filter(f: queries.Filters) -> str:
+    """What a dashboard link added to the list's filters, in words ("" when nothing)."""
+    parts = []
+    if f.stage:
+        parts.append(_("Stage: %(stage)s", stage=lifecycle.STAGES[f.stage][1]))
+    if f.done:
+        parts.append(_("Counts as done (passed or later, certificate valid)"))
+    if f.overdue:
+        days = f.days or lifecycle.OVERDUE[f.overdue][2]
+        parts.append(_("%(kind)s for more than %(days)d days",
+                       kind=lifecycle.OVERDUE_LABELS[f.overdue], days=days))
+    return "; ".join(parts)
 
 
 def _breadcrumb(f: queries.Filters) -> list[Area]:

@@ -324,7 +324,7 @@ _TOTAL_KEYS = ("count", "open_count", "opened_fen", "recovered_fen", "waived_fen
 
 
 def recovery_totals(user: Any, programme_year: int | None = None,
-                    as_of: date | None = None) -> dict[str, Any]:
+                    as_of: date | None = None, *, by_village: bool = False) -> dict[str, Any]:
     """Recovery money in the user's scope (the cases ``household.view`` lets them see: the
     county, a township reviewer's township, a clerk's villages), optionally of one programme
     year (the case's), and optionally as of the end of a (Beijing) day — from what the system
@@ -340,6 +340,7 @@ def recovery_totals(user: Any, programme_year: int | None = None,
          "townships": {township_id: {the same six keys}, …}}
 
     ``opened_fen == recovered_fen + waived_fen + outstanding_fen`` always, per township too.
+    ``by_village``: the same per village, under the key ``villages`` instead of ``townships``.
     One grouped query over the recoveries (a few per thousand cases)."""
     where = [permissions.scope_clause(Household, user, "household.view")]
     if programme_year is not None:
@@ -362,11 +363,12 @@ def recovery_totals(user: Any, programme_year: int | None = None,
         source = outerjoin(Recovery, receipts, receipts.c.recovery_id == Recovery.id)
         where.append(Recovery.opened_at < end)
     outstanding = sql_case((worked, Recovery.amount_fen - recovered), else_=0)
-    query = (select(Household.township_id, func.count(Recovery.id),
+    area = Household.village_id if by_village else Household.township_id
+    query = (select(area, func.count(Recovery.id),
                     func.sum(sql_case((worked, 1), else_=0)), func.sum(Recovery.amount_fen),
                     func.sum(recovered), func.sum(waived), func.sum(outstanding))
              .select_from(source).join(Household, Household.id == Recovery.household_id)
-             .where(*where).group_by(Household.township_id))
+             .where(*where).group_by(area))
     totals: dict[str, Any] = dict.fromkeys(_TOTAL_KEYS, 0)
     townships: dict[int, dict[str, int]] = {}
     for township_id, *values in db.session.execute(query):
@@ -374,7 +376,7 @@ def recovery_totals(user: Any, programme_year: int | None = None,
         townships[township_id] = row
         for k in _TOTAL_KEYS:
             totals[k] += row[k]
-    totals["townships"] = townships
+    totals["villages" if by_village else "townships"] = townships
     return totals
 
 

@@ -232,6 +232,7 @@ def _list_cases(notice: Notice, previews: list[Preview], actor: Any) -> None:
     entry with the public masks of name and ID number."""
     for seq, p in enumerate(previews, start=1):
         hh = p.case
+        hh.frozen_fen = p.amount.fen  # the dashboard's money counters sum it (households)
         transition(hh, "publicize", actor, notice.number)
         db.session.add(NoticeEntry(
             notice_id=notice.id, household_id=hh.id, seq=seq, state="listed",
@@ -341,6 +342,7 @@ def take_off_revoked(cert: Any, *, case: Household, actor: Any, reason: str, **_
 def _remove(entry: NoticeEntry, actor: Any, reason: str) -> None:
     was = entry.state
     entry.take_off(reason, getattr(actor, "id", None))
+    entry.household.frozen_fen = 0  # no live entry: nothing frozen any more
     db.session.flush()
     record("notice.entry_removed", "notice_entry", entry.id, actor=actor,
            summary=f"{entry.notice.number}: {reason}", before={"state": was},

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from heating.reports import models  # noqa: F401  (the settings tables belong to the metadata)
+from heating.reports import dashboard_views, models  # noqa: F401  (routes; the settings tables)
+from heating.reports.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to plug in yet beyond the models: the dashboard's blueprint comes here."""
+    """The dashboard and the county's settings (``dashboard_views``)."""
+    app.register_blueprint(bp)

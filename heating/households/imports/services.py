@@ -258,7 +258,7 @@ def insert_cases(rows: list[Row], rec: ImportRecord, user: Any, *,
     # holder exception, submission and approval columns)
     households = BulkInsert(Household.__table__, HOUSEHOLD_COLUMNS, {
         "programme_year": actor.programme_year, "state": "draft", "version": 1,
-        "luhn_confirmed": False, "created_by_id": actor.id, "created_at": now,
+        "luhn_confirmed": False, "frozen_fen": 0, "created_by_id": actor.id, "created_at": now,
         "updated_at": now, "state_since": now})
     events = BulkInsert(CaseEvent.__table__, ("household_id",), {  # from_state, reason: NULL
         "action": "create", "to_state": "draft", "actor_id": actor.id, "at": now})
