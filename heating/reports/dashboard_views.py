@@ -40,7 +40,8 @@ def index() -> Any:
     bars = [charts.Bar(r.name, round(r.percent or 0, 1), r.area_id in low) for r in ranked]
     title = (_("Share of target done, by township") if board.level == "township"
              else _("Share of target done, by village"))
-    chart = (charts.to_svg(charts.done_bars(bars, title=title), label=title) if bars else None)
+    chart = (charts.to_svg(charts.done_bars(bars, width=360, title=title), label=title)
+             if bars else None)
     return render_template(
         "reports/dashboard.html", board=board, chart=chart, STAGES=STAGES,
         stage_labels={k: str(label) for k, (_, label) in STAGES.items()},
