@@ -107,9 +107,9 @@ class Household(BankAccount, TimestampMixin, db.Model):
         Index("ix_households_id_hash", "id_hash"),
         # the overdue lists: cases waiting in a state since before a cut-off
         # the dashboard's overdue counts read only these indexes (migration 0012)
-        Index("ix_households_overdue", "state", "state_since", "programme_year", "county_id",
+        Index("ix_households_overdue", "county_id", "programme_year", "state", "state_since",
               "township_id", "village_id"),
-        Index("ix_households_unpaid", "state", "confirmed_at", "programme_year", "county_id",
+        Index("ix_households_unpaid", "county_id", "programme_year", "state", "confirmed_at",
               "township_id", "village_id"),
     )
 

@@ -184,11 +184,17 @@ def campaign_progress(user: Any, programme_year: int) -> list[dict[str, Any]]:
     Campaigns with no sampled case in the user's scope are left out; a user without
     ``household.view`` anywhere gets ``[]``.
     """
+    # the year's drawn campaigns first (a handful): without one there is nothing to join, and
+    # with their ids the cases are found through the campaign's index, never by walking the
+    # county's households
+    drawn = list(db.session.scalars(select(FollowUpCampaign.id).where(
+        FollowUpCampaign.drawn_at.is_not(None), FollowUpCampaign.programme_year == programme_year)))
+    if not drawn:
+        return []
     query = (select(CampaignCase, Household, FollowUpCampaign)
              .join(Household, Household.id == CampaignCase.household_id)
              .join(FollowUpCampaign, FollowUpCampaign.id == CampaignCase.campaign_id)
-             .where(CampaignCase.in_sample, FollowUpCampaign.drawn_at.is_not(None),
-                    FollowUpCampaign.programme_year == programme_year,
+             .where(CampaignCase.in_sample, CampaignCase.campaign_id.in_(drawn),
                     permissions.scope_clause(Household, user))
              .order_by(FollowUpCampaign.id))
     rows = db.session.execute(query).all()

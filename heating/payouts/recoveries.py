@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, outerjoin, select
+from sqlalchemy import and_, exists, func, or_, outerjoin, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -342,9 +342,14 @@ def recovery_totals(user: Any, programme_year: int | None = None,
     ``opened_fen == recovered_fen + waived_fen + outstanding_fen`` always, per township too.
     ``by_village``: the same per village, under the key ``villages`` instead of ``townships``.
     One grouped query over the recoveries (a few per thousand cases)."""
-    where = [permissions.scope_clause(Household, user, "household.view")]
+    # the case's conditions as a correlated EXISTS and its area as a scalar subquery, so that
+    # both databases walk the few recoveries and look each case up by its key (a join lets
+    # SQLite's planner scan the county's cases through their index first: 170 ms at 200,000)
+    case_of = [Household.id == Recovery.household_id,
+               permissions.scope_clause(Household, user, "household.view")]
     if programme_year is not None:
-        where.append(Household.programme_year == programme_year)
+        case_of.append(Household.programme_year == programme_year)
+    where: list[Any] = [exists().where(*case_of)]
     if as_of is None:
         recovered: Any = Recovery.recovered_fen
         waived: Any = Recovery.waived_fen
@@ -363,12 +368,12 @@ def recovery_totals(user: Any, programme_year: int | None = None,
         source = outerjoin(Recovery, receipts, receipts.c.recovery_id == Recovery.id)
         where.append(Recovery.opened_at < end)
     outstanding = sql_case((worked, Recovery.amount_fen - recovered), else_=0)
-    area = Household.village_id if by_village else Household.township_id
+    area = (select(Household.village_id if by_village else Household.township_id)
+            .where(Household.id == Recovery.household_id).scalar_subquery())
     query = (select(area, func.count(Recovery.id),
                     func.sum(sql_case((worked, 1), else_=0)), func.sum(Recovery.amount_fen),
                     func.sum(recovered), func.sum(waived), func.sum(outstanding))
-             .select_from(source).join(Household, Household.id == Recovery.household_id)
-             .where(*where).group_by(area))
+             .select_from(source).where(*where).group_by(area))
     totals: dict[str, Any] = dict.fromkeys(_TOTAL_KEYS, 0)
     townships: dict[int, dict[str, int]] = {}
     for township_id, *values in db.session.execute(query):
