@@ -20,6 +20,7 @@ from heating.households.imports.cli import register_import_cli
 from heating.inspections.cli import register_campaign_cli
 from heating.payouts.demo import extend_demo
 from heating.publicity.cli import register_publicity_cli
+from heating.reports.cli import register_report_cli
 
 
 def _password(from_stdin: bool, username: str) -> str:
@@ -136,5 +137,6 @@ def register(app: Flask) -> None:
     register_import_cli(app)
     register_publicity_cli(app)
     register_campaign_cli(app)
+    register_report_cli(app)
     for command in (load_areas_cmd, create_user_cmd, grant_cmd, demo_data_cmd, demo_logins_cmd):
         app.cli.add_command(command)

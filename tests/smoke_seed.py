@@ -40,6 +40,7 @@ from heating.payouts import usage as usage_services
 from heating.payouts.models import BATCH_STATES, Payment, PayoutBatch, UsageImport
 from heating.payouts.recovery_models import Recovery
 from heating.publicity.models import Notice
+from heating.reports import publishing
 from heating.subsidies import services as subsidies
 from heating.subsidies.models import SubsidyPolicy
 from tests.factories import luhn_account, make_id_number
@@ -162,6 +163,10 @@ def _extras(users: dict[str, Any], county: Area) -> dict[str, Any]:
         county.id, programme_year=today.year + 1, equipment_method="area_rate",
         equipment_rate_pct=None, area_rate=Decimal("100"), name="冒烟测试：按面积补贴",
         effective_from=date(today.year + 1, 1, 1)), users["county"])
+    # a published monthly report (月度通报) of last November and its correction
+    first = publishing.publish(county, 2025, date(2025, 11, 1), users["county"])
+    made["monthly"] = [first.id, publishing.publish(
+        county, 2025, date(2025, 11, 1), users["county"], "冒烟测试更正").id]
     db.session.flush()
     return made
 
@@ -211,4 +216,5 @@ def _ids(users: dict[str, Any], made: dict[str, Any]) -> dict[str, Any]:
     ids["recovery"] = list(db.session.scalars(select(Recovery.id).order_by(Recovery.id)))
     ids["campaign"] = made["campaigns"]
     ids["installer"] = _first(InstallerCompany).id
+    ids["monthly"] = made["monthly"]
     return ids

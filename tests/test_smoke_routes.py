@@ -174,6 +174,15 @@ ROUTES: dict[str, list[Visit] | Callable[[dict], list[Visit]]] = {
     "reports.index": [V(None, DOC_VIEWERS), V(lambda i: {"year": 2025}, DOC_VIEWERS),
                       V(lambda i: {"township": i["township"]}, DOC_VIEWERS)],
     "reports.settings_page": [V(None, {"county"})],
+    "reports.monthly_index": [V(None, {"county", "auditor"}),
+                              V(lambda i: {"programme_year": 2025, "month": "2025-11"},
+                                {"county", "auditor"})],
+    "reports.monthly_draft": [V(lambda i, f=f: {"fmt": f, "programme_year": 2025,
+                                                "month": "2025-11"}, {"county"})
+                              for f in ("pdf", "xlsx")],
+    "reports.monthly_file": lambda ids: [V(lambda i, r=r, f=f: {"report_id": r, "fmt": f},
+                                           {"county", "auditor"})
+                                         for r in ids["monthly"] for f in ("pdf", "xlsx")],
     "payouts.usage_detail": [V(lambda i, q=q: {"import_id": i["usage_import"], **q}, PAYOUT)
                              for q in ({}, {"show": "low"}, {"show": "excluded", "page": 1})],
     "payouts.usage_low_csv": [V(lambda i: {"import_id": i["usage_import"]}, PAYOUT)],

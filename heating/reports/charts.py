@@ -51,7 +51,7 @@ def done_bars(bars: Sequence[Bar], *, width: float = 480, title: str = "",
     label_w = max([text_width(b.label, font, size) for b in bars] + [40.0]) + 8
     value_w = 46.0
     height = top + row * max(len(bars), 1) + 18
-    drawing = Drawing(width, height)
+    drawing = Drawing(width, height, initialFontName=font)
     plot_x, plot_w = label_w, max(width - label_w - value_w, 60)
     scale = max([100.0] + [b.value for b in bars])
     if title:
@@ -85,7 +85,7 @@ def progress_line(actual: Sequence[Point], starts_on: date, deadline: date, targ
     """Households done at each month's end (``actual``) against the target's straight line
     from 0 on ``starts_on`` to ``target`` on ``deadline``."""
     font = _font()
-    drawing = Drawing(width, height)
+    drawing = Drawing(width, height, initialFontName=font)
     left, bottom, right, top = 46.0, 30.0, 12.0, 34.0 if title else 22.0
     plot_w, plot_h = width - left - right, height - bottom - top
     last = max([deadline] + [p.day for p in actual])

@@ -104,7 +104,7 @@ def years_for(user: Any) -> list[int]:
     return sorted(set(found) | {local_today().year}, reverse=True)
 
 
-def _county_of(user: Any) -> int | None:
+def county_of(user: Any) -> int | None:
     scope = permissions.scope_for(user, permissions.PERMISSIONS["household.view"])
     if scope.counties:
         return min(scope.counties)
@@ -130,7 +130,7 @@ def build(user: Any, programme_year: int, township_id: int = 0,
         areas = queries.visible_villages(user, township.id if township else None)
         if township is None and len(townships) == 1 and scope.townships:
             township = townships[0]
-    county_id = _county_of(user)
+    county_id = county_of(user)
     rows = {a.id: Row(a.id, a.name, a.code) for a in areas}
     area_col = HouseholdCount.village_id if level == "village" else HouseholdCount.township_id
     where = [permissions.scope_clause(HouseholdCount, user),

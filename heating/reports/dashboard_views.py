@@ -52,7 +52,7 @@ def index() -> Any:
 
 
 def _county() -> Area:
-    county_id = dashboard._county_of(current_user)
+    county_id = dashboard.county_of(current_user)
     county = db.session.get(Area, county_id) if county_id else None
     if county is None:
         abort(404)
