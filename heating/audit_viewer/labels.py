@@ -126,6 +126,7 @@ ACTION_GROUPS: tuple[tuple[str, Any, tuple[tuple[str, Any], ...]], ...] = (
         ("areas.target_set", _l("Target set")),
         ("reports.year_dates_set", _l("Programme year dates set")),
         ("reports.thresholds_set", _l("Overdue thresholds set")),
+        ("reports.monthly_published", _l("Monthly report published")),
     )),
     ("accounts", _l("Accounts"), (
         ("login", _l("Logged in")),
@@ -181,6 +182,7 @@ OBJECT_TYPES: dict[str, Any] = {
     "recovery": _l("Recovery (追回)"),
     "campaign": _l("Follow-up campaign"),
     "installer_company": _l("Installer company"),
+    "monthly_report": _l("Monthly report"),
 }
 
 #: before/after keys as the screens call them (a key missing here is shown as it is)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy import case as sql_case
 
 from heating.areas.models import Area
@@ -183,15 +183,20 @@ def overdue_as_of(county_id: int, year: int, day: date, limits: dict[str, int]
 
 
 def paid_fen_as_of(county_id: int, year: int, day: date) -> dict[int, int]:
-    """Township id → equipment subsidy paid by bank results imported before the day's end."""
+    """Township id → equipment subsidy paid by bank results imported before the day's end.
+    Walks the paid payments (the case's county and year as a correlated EXISTS, its township
+    as a scalar subquery): a join would let SQLite walk the county's cases first."""
+    township = (select(Household.township_id).where(Household.id == Payment.household_id)
+                .scalar_subquery())
     return {t: int(fen) for t, fen in db.session.execute(
-        select(Household.township_id, func.sum(Payment.amount_fen))
-        .join(Household, Household.id == Payment.household_id)
+        select(township, func.sum(Payment.amount_fen))
         .join(BankResultImport, BankResultImport.id == Payment.result_import_id)
-        .where(Household.county_id == county_id, Household.programme_year == year,
-               Payment.kind == "equipment", Payment.status == "paid",
-               BankResultImport.imported_at < cutoff_of(day))
-        .group_by(Household.township_id))}
+        .where(Payment.kind == "equipment", Payment.status == "paid",
+               BankResultImport.imported_at < cutoff_of(day),
+               exists().where(Household.id == Payment.household_id,
+                              Household.county_id == county_id,
+                              Household.programme_year == year))
+        .group_by(township))}
 
 
 def month_ends(starts_on: date, last_day: date) -> list[date]:
